@@ -1,0 +1,68 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · Text -> structured facts -> map
+#
+# The seed's first experiment asked the model to write the facts of the story (entities, properties, relations,
+# actions, and the states they lead to) and judged it "a failure, too complex to parse". Here the model writes the
+# facts, and the *reference solver* (01_data) turns them into a map, per state for stories with actions.
+# We report triple precision/recall/F1 and exact match of the facts, and the relation accuracy of the solver's map.
+
+# %% tags=["parameters"]
+PROFILE = "default"
+SEED = 0
+MODEL = None
+
+# %%
+from IPython.display import Markdown, display
+
+from helpers import experiments, profiles, views
+from helpers.settings import plot_style
+
+plot_style()
+plan = profiles.plan("parse", PROFILE, model=MODEL, seed=SEED)
+run = {group: experiments.run_all(exps) for group, exps in plan.items()}
+display(Markdown("Runs of this notebook: " + ", ".join(f"`{g}`: {len(v)}" for g, v in run.items())))
+
+# %% [markdown]
+# ## 1. Replication: verbose JSON facts
+# The seed's format: one JSON object with entities, properties, relations and actions per state.
+
+# %%
+views.replication(run["replication"][0], run["baselines"], "02_replication")
+
+# %% [markdown]
+# ## 2. Facts quality: triples and exact match
+# Relations are compared as triples `(A, relation, B)` where `A r B` equals `B inverse(r) A`.
+
+# %%
+dirs = run["replication"] + run["fixed"] + run["baselines"][2:]
+views.results_table(dirs, metric="triple_f1")
+
+# %%
+views.results_table(dirs, metric="exact_match")
+
+# %% [markdown]
+# ## 3. Fixed: compact facts, more data
+# One short line per fact (`Alice | above | the house`) instead of nested JSON: fewer tokens to get wrong.
+
+# %%
+views.compare(dirs, [views.label_of(d) for d in dirs], "02_fixed_vs_seed", metric="triple_f1",
+              title="facts: triple F1")
+
+# %%
+views.results_table(dirs)
+
+# %%
+views.examples(run["fixed"][0], n=2)

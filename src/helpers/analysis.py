@@ -1,0 +1,105 @@
+"""Cross-experiment analysis for 05_analysis: findings written from the run artifacts, shared-axis figures."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from . import metrics, paths, plots, runs, views
+
+
+def _stat(d: Path, metric: str = "relation_acc", split: str = "test_iid") -> dict | None:
+    s = runs.read_json(Path(d) / "results.json")["splits"].get(split, {}).get(metric)
+    return s if isinstance(s, dict) and s.get("n") else None
+
+
+def fmt(s: dict | None) -> str:
+    """'61.2% [58.1, 64.3], n=1200' from a stat record."""
+    if not s:
+        return "n/a"
+    return f"{100 * s['value']:.1f}% [{100 * s['ci_low']:.1f}, {100 * s['ci_high']:.1f}], n={s['n']}"
+
+
+def findings(run: dict[str, dict[str, list[Path]]]) -> str:
+    """Markdown bullets, every number computed from the run folders, each pointing at its figure."""
+    c = run["coords"]
+    lo, hi = metrics.wilson(6, 10)
+    out = [f"- **Ten queries measure almost nothing.** The seed's 6/10 has a 95% interval of "
+           f"[{100 * lo:.0f}%, {100 * hi:.0f}%], which contains the 50% of guessing above vs below "
+           f"(`figures/diag_a_sample_size.png`)."]
+    rep = c["replication"][0]
+    base = {views.label_of(d): d for d in c["baselines"]}
+    out.append(f"- **Replication (coords, random targets, {views.label_of(rep)}).** Relation accuracy "
+               f"{fmt(_stat(rep))}; the seed's 'is A above B' {fmt(_stat(rep, 'above_acc'))}. Baselines: " +
+               "; ".join(f"{k} {fmt(_stat(d))}" for k, d in base.items()) + " (`figures/04_replication.png`).")
+    r, cn = c["ambiguity"]
+    out.append(f"- **Underdetermined targets.** Same model and data, random target {fmt(_stat(r))} vs canonical "
+               f"target {fmt(_stat(cn))} (`figures/04_diag_b_ambiguity.png`, `04_diag_b_loss.png`).")
+    conv = c["convention"][0]
+    conf = views.split_scores(conv)["confusion"]
+    out.append(f"- **Mixed y convention.** Relation accuracy {fmt(_stat(conv))}; "
+               f"{100 * metrics.flip_rate(conf):.0f}% of its errors are the exact opposite relation, against "
+               f"{100 * metrics.flip_rate(views.split_scores(cn)['confusion']):.0f}% with one convention "
+               f"(`figures/04_diag_c_convention.png`).")
+    curve = sorted(c["curve"], key=lambda d: runs.read_json(d / "config.json")["n_train"])
+    out.append("- **Data.** Relation accuracy by training examples: " + ", ".join(
+        f"{runs.read_json(d / 'config.json')['n_train']}: {100 * _stat(d)['value']:.1f}%" for d in curve if _stat(d))
+        + " (`figures/04_diag_d_learning_curve.png`).")
+    g = run["grid"]["replication"][0]
+    out.append(f"- **Grid shortcut.** The seed-style grid model writes valid grids {fmt(_stat(g, 'validity'))} but "
+               f"places objects with relation accuracy {fmt(_stat(g))} (`figures/03_diag_e_shortcut.png`).")
+    p, pf = run["parse"]["replication"][0], run["parse"]["fixed"][0]
+    out.append(f"- **Facts.** JSON facts triple F1 {fmt(_stat(p, 'triple_f1'))}; compact facts "
+               f"{fmt(_stat(pf, 'triple_f1'))} (`figures/02_fixed_vs_seed.png`).")
+    f = c["fixed"][0]
+    splits = runs.read_json(f / "results.json")["splits"]
+    out.append(f"- **Fixed coordinates ({views.label_of(f)}).** " + "; ".join(
+        f"{s}: {fmt(_stat(f, split=s))}" for s in splits) + " (`figures/04_fixed_splits.png`).")
+    return "\n".join(out)
+
+
+def all_loss_curves(dirs: Sequence[Path], name: str) -> None:
+    ft = [d for d in dirs if (Path(d) / "metrics.jsonl").exists()]
+    if not ft:
+        print("no fine-tuned runs")
+        return
+    n = len(ft)
+    cols = min(4, n)
+    fig, axes = plt.subplots(int(np.ceil(n / cols)), cols, figsize=(4.2 * cols, 3 * np.ceil(n / cols)),
+                             squeeze=False, sharey=True)
+    for ax, d in zip(axes.flat, ft):
+        c = runs.read_json(Path(d) / "config.json")
+        plots.loss_curves([d], [""], ax=ax)
+        ax.set_title(f"{c['experiment']}/{c['formulation']}\n{c['model']}", fontsize=8)
+        ax.get_legend().remove() if ax.get_legend() else None
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    plots.save(fig, name)
+    plt.show()
+
+
+def seed_vs_fixed(run: dict, name: str) -> None:
+    dirs, labels = [], []
+    for nb in ("parse", "grid", "coords"):
+        for grp in ("replication", "fixed"):
+            dirs.append(run[nb][grp][0])
+            labels.append(f"{nb}: {'seed' if grp == 'replication' else 'fixed'}")
+    views.compare(dirs, labels, name, title="relation accuracy on test_iid: seed formulation vs fixed")
+
+
+def extra_records(profile: str) -> list[dict]:
+    """Summary records that do not come from experiment runs (throughput benchmark, outside benchmarks, probes)."""
+    out = []
+    perf = paths.REPORTS / "perf"
+    for fname, metric in (("train_throughput.json", "train_speedup"), ("infer_throughput.json", "infer_speedup")):
+        p = perf / fname
+        if p.exists():
+            res = runs.read_json(p)
+            if "speedup" in res:
+                out.append({"experiment": "perf", "formulation": "engine", "model": res.get("model", ""),
+                            "split": "all", "metric": metric, "value": res["speedup"], "n": res.get("n", 0),
+                            "ci_low": None, "ci_high": None, "run": str(p.relative_to(paths.REPORTS.parent))})
+    return out

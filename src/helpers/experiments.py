@@ -1,0 +1,208 @@
+"""One experiment = (dataset, formulation, model, training budget) -> a run folder with scored predictions.
+
+The notebooks call :func:`run` (or :func:`run_all`) with configs from :mod:`helpers.profiles`; everything
+they show is read back from the run folders, so a finished run is never recomputed (see :mod:`helpers.runs`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import paths, runs
+from .settings import seed_everything, set_threads
+
+METHODS = ("finetune", "fewshot", "rule", "prior", "chance")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Everything that defines one run. Its hash names the run folder."""
+    experiment: str                 # parse | grid | coords | stepgame | babi17 | babi19
+    formulation: str                # seed | fixed | an ablation name
+    model: str = "smollm2-135m"     # smollm2-135m | scratch | tiny-random | any HF id / local dir
+    method: str = "finetune"        # one of METHODS
+    fmt: str = "coords"             # facts | grid | coords
+    style: str = "compact"          # json | compact | relations (format variant)
+    target: str = "canonical"       # random (the seed's) | canonical
+    data: dict = field(default_factory=dict)      # generate.DataConfig fields for the training distribution
+    n_train: int = 1000
+    n_val: int = 64
+    eval_sizes: dict = field(default_factory=lambda: {"test_iid": 200})   # split -> number of stories
+    train: dict = field(default_factory=dict)     # train.TrainConfig fields (model/seed filled in here)
+    constrain: str | None = None
+    max_new_tokens: int = 64
+    eval_batch_size: int = 32
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @property
+    def label(self) -> str:
+        return f"{self.experiment}/{self.formulation} [{self.model}, {self.method}]"
+
+
+# ---------------------------------------------------------------- data
+
+def dataset_for(exp: Experiment) -> str:
+    """Name of the generated dataset this experiment trains and tests on (created on first use)."""
+    from . import generate
+    base = generate.DataConfig(**exp.data)
+    sizes = {"train": exp.n_train, "val": exp.n_val, **exp.eval_sizes}
+    key = runs.config_hash({"data": dataclasses.asdict(base), "sizes": sizes, "seed": exp.seed})
+    name = f"{exp.experiment}-{key}"
+    if not (paths.DATA / name / "card.json").exists():
+        specs = generate.standard_splits(base)
+        unknown = set(sizes) - set(specs)
+        if unknown:
+            raise ValueError(f"unknown split(s) {sorted(unknown)}; choose from {sorted(specs)}")
+        generate.make_dataset(name, {s: specs[s] for s in sizes}, {s: n for s, n in sizes.items()}, seed=exp.seed)
+    return name
+
+
+def _pairs(examples: list[dict], exp: Experiment) -> list[tuple[str, str]]:
+    from .formats import make_prompt, write_target
+    return [(make_prompt(ex["text"], exp.fmt), write_target(ex, exp.fmt, target=exp.target, style=exp.style))
+            for ex in examples]
+
+
+# ---------------------------------------------------------------- predictors
+
+def _finetune(exp: Experiment, d: Path, train_ex: list[dict], val_ex: list[dict], timer: runs.Timer):
+    """Train (or resume) and return a function prompts -> raw texts."""
+    from . import infer, models, train as T
+    pairs, val_pairs = _pairs(train_ex, exp), _pairs(val_ex, exp)
+    with timer("load_model"):
+        if exp.model == "scratch":
+            tok, model = models.load_scratch([p + t for p, t in pairs], seed=exp.seed)
+        else:
+            tok, model = models.load(exp.model)
+    cfg = T.TrainConfig(**{"model": exp.model, "seed": exp.seed, **exp.train})
+    with timer("train"):
+        summary, model = T.train(cfg, tok, model, pairs, val_pairs, out_dir=d)
+    with timer("save_model"):
+        T.save_model(tok, model, d / "model")
+    runs.write_json(d / "train_summary.json", summary)
+
+    def predict(prompts: list[str], examples: list[dict]) -> list[str]:
+        return infer.generate(tok, model, prompts, max_new_tokens=exp.max_new_tokens,
+                              batch_size=exp.eval_batch_size, constrain=exp.constrain,
+                              example_names=[[o["name"] for o in ex["objects"]] for ex in examples])
+    return predict
+
+
+def _fewshot(exp: Experiment, train_ex: list[dict], timer: runs.Timer, k: int = 3):
+    """The base model, no training: k solved training examples in the prompt."""
+    from . import infer, models
+    from .formats import make_prompt, write_target
+    with timer("load_model"):
+        tok, model = models.load(exp.model)
+    shots = "".join(make_prompt(ex["text"], exp.fmt) + write_target(ex, exp.fmt, target=exp.target, style=exp.style)
+                    + "\n\n" for ex in train_ex[:k])
+
+    def predict(prompts: list[str], examples: list[dict]) -> list[str]:
+        outs = infer.generate(tok, model, [shots + p for p in prompts], max_new_tokens=exp.max_new_tokens,
+                              batch_size=exp.eval_batch_size)
+        return [o.split("\n\n")[0] for o in outs]
+    return predict
+
+
+def _rule(exp: Experiment):
+    """Hand-written template parsing + the symbolic solver (the upper bound the seed wanted to avoid)."""
+    from . import baselines
+    from .formats import write_target
+
+    def predict(prompts: list[str], examples: list[dict]) -> list[str]:
+        out = []
+        for ex in examples:
+            facts = baselines.rule_parser(ex["text"], ex["objects"])
+            out.append(write_target({**ex, "facts": facts, "canonical": baselines.layout_or_none(facts, ex)},
+                                    exp.fmt, target="canonical", style=exp.style) if facts else "")
+        return out
+    return predict
+
+
+def _prior(exp: Experiment, train_ex: list[dict], rng: random.Random):
+    """Position prior (each object's most common training position) or chance (uniform random layout)."""
+    from . import baselines
+    from .formats import write_target
+    prior = baselines.position_prior(train_ex, target=exp.target) if exp.method == "prior" else None
+
+    def predict(prompts: list[str], examples: list[dict]) -> list[str]:
+        out = []
+        for ex in examples:
+            layouts = prior(ex) if prior else baselines.random_layouts(ex, rng)
+            out.append(write_target({**ex, "canonical": layouts, "states": layouts}, exp.fmt,
+                                    target="canonical", style="compact" if exp.fmt != "facts" else exp.style))
+        return out
+    return predict
+
+
+# ---------------------------------------------------------------- evaluation
+
+def evaluate(predict, exp: Experiment, dataset: str, d: Path, timer: runs.Timer) -> dict[str, dict]:
+    """Predict every evaluation split, score it, write predictions.jsonl; returns split -> scores."""
+    from . import generate, metrics
+    from .formats import make_prompt, read_target
+    scores, records = {}, []
+    for split in exp.eval_sizes:
+        examples = generate.load_split(dataset, split)
+        prompts = [make_prompt(ex["text"], exp.fmt) for ex in examples]
+        with timer(f"predict_{split}"):
+            raws = predict(prompts, examples)
+        parsed = [read_target(r, exp.fmt, ex, style=exp.style) for r, ex in zip(raws, examples)]
+        scores[split] = metrics.score(examples, parsed, target=exp.target)
+        for ex, raw, p, q in zip(examples, raws, parsed, metrics.query_outcomes(examples, parsed)):
+            records.append({"split": split, "id": ex["id"], "text": ex["text"], "objects": ex["objects"],
+                            "width": ex["width"], "height": ex["height"], "raw": raw, "valid": p.valid,
+                            "reason": p.reason, "pred": [{k: list(v) for k, v in s.items()} for s in p.states],
+                            "true": ex["canonical" if exp.target == "canonical" else "states"],
+                            "facts_pred": p.facts, "facts_true": ex.get("facts"), "queries": q})
+    runs.write_jsonl(d / "predictions.jsonl", records)
+    return scores
+
+
+def run(exp: Experiment, force: bool = False, verbose: bool = True) -> Path:
+    """Run one experiment end to end (reusing a complete run folder) and return its folder."""
+    if exp.method not in METHODS:
+        raise ValueError(f"unknown method {exp.method!r}; choose one of {METHODS}")
+    config = exp.to_dict()
+    d, done = runs.start(exp.experiment, config, force=force)
+    if done:
+        if verbose:
+            print(f"reusing {d.relative_to(paths.ROOT)}  ({exp.label})")
+        return d
+    if verbose:
+        print(f"running {exp.label} -> {d.relative_to(paths.ROOT)}")
+    seed_everything(exp.seed)
+    set_threads()
+    timer = runs.Timer()
+    from . import generate
+    with timer("data"):
+        dataset = dataset_for(exp)
+        train_ex = generate.load_split(dataset, "train")
+        val_ex = generate.load_split(dataset, "val")
+    rng = random.Random(exp.seed)
+    if exp.method == "finetune":
+        predict = _finetune(exp, d, train_ex, val_ex, timer)
+    elif exp.method == "fewshot":
+        predict = _fewshot(exp, train_ex, timer)
+    elif exp.method == "rule":
+        predict = _rule(exp)
+    else:
+        predict = _prior(exp, train_ex, rng)
+    scores = evaluate(predict, exp, dataset, d, timer)
+    runs.finish(d, config, scores, timer.timings, extra={"dataset": dataset})
+    return d
+
+
+def run_all(exps: list[Experiment], force: bool = False) -> list[Path]:
+    return [run(e, force=force) for e in exps]
+
+
+def load_results(d: Path) -> dict[str, Any]:
+    return json.loads((Path(d) / "results.json").read_text())
