@@ -1,7 +1,7 @@
 # Two commands do everything on a fresh machine with Python 3.11:
 #   make report   # set up, provision the model, run every notebook, export reports/report.html
 #   make test     # set up, run the whole test suite (unit tests + smoke run of every notebook)
-# PROFILE=smoke|default|full picks the budgets (see src/helpers/profiles.py).
+# PROFILE=smoke|default|full picks the budgets (see src/helpers/profiles.py); MODEL=<HF id or dir> swaps the LLM.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -12,7 +12,8 @@ export PYTHONUNBUFFERED := 1
 .PHONY: report test setup model notebooks html readme bench clean-smoke chromium
 
 report: setup model
-	$(PY) scripts/run_report.py --profile $(PROFILE)
+	$(PY) scripts/run_report.py --profile $(PROFILE) $(if $(MODEL),--model $(MODEL))
+	$(PY) scripts/update_readme.py
 
 test: setup chromium
 	$(PY) -m pytest -q

@@ -231,7 +231,7 @@ def explore(runs: Sequence[Path] | None = None):
     run_dd = w.Dropdown(description="run", layout=w.Layout(width="40em"))
     split_dd = w.Dropdown(description="split", layout=w.Layout(width="20em"))
     only_wrong = w.Checkbox(value=False, description="only examples with a wrong query", indent=False)
-    idx = w.IntSlider(min=0, max=0, value=0, description="example", continuous_update=False,
+    idx = w.IntSlider(min=0, max=0, value=0, description="example #", continuous_update=False,
                       layout=w.Layout(width="40em"))
     view = w.HTML()
     text_in = w.Textarea(placeholder="Type a scene description, e.g. 'Alice is left of Bob. Bob is above the house.'",
@@ -241,13 +241,21 @@ def explore(runs: Sequence[Path] | None = None):
     state: dict[str, list[dict]] = {"rows": []}
 
     def on_exp(_=None):
-        run_dd.options = [(run_label(d), d) for d in by_exp[exp_dd.value]]
-        on_run()
+        opts = [(run_label(d), d) for d in by_exp[exp_dd.value]]
+        run_dd.options = opts
+        if run_dd.index is None:
+            run_dd.index = 0  # fires on_run
+        else:
+            on_run()
 
     def on_run(_=None):
         rows = load_predictions(run_dd.value) if run_dd.value is not None else []
-        split_dd.options = _splits(rows) or ["(no predictions)"]
-        on_split()
+        opts = _splits(rows) or ["(no predictions)"]
+        split_dd.options = opts
+        if split_dd.index is None:
+            split_dd.index = 0  # fires on_split
+        else:
+            on_split()
 
     def on_split(_=None):
         rows = load_predictions(run_dd.value, split_dd.value) if run_dd.value is not None else []
@@ -264,7 +272,7 @@ def explore(runs: Sequence[Path] | None = None):
         if not rows:
             view.value = "<i>no examples</i>"
             return
-        view.value = render_example_html(rows[idx.value], title=f"example {idx.value + 1} of {len(rows)}")
+        view.value = render_example_html(rows[idx.value], title=f"example #{idx.value} (of {len(rows)})")
 
     def on_predict(_=None):
         text = text_in.value.strip()
@@ -316,13 +324,15 @@ def static_panel(run_dir: Path, n: int = 20, split: str | None = None):
     recs = pick_examples(load_predictions(run_dir, split), n)
     if not recs:
         return w.HTML(f"<i>{_esc(run_dir)}: no predictions</i>")
-    pages = [w.HTML(render_example_html(r, title=f"example {i + 1} of {len(recs)}")) for i, r in enumerate(recs)]
+    pages = [w.HTML(render_example_html(r, title=f"example #{i} (of {len(recs)})")) for i, r in enumerate(recs)]
     stack = w.Stack(pages, selected_index=0)
-    slider = w.IntSlider(value=0, min=0, max=len(pages) - 1, description="example",
+    slider = w.IntSlider(value=0, min=0, max=len(pages) - 1, description="example #",
                          layout=w.Layout(width="40em"))
-    w.jslink((slider, "value"), (stack, "selected_index"))
+    link = w.jslink((slider, "value"), (stack, "selected_index"))
     head = w.HTML(f"<b>{_esc(experiment_of(run_dir))}</b> — {_esc(run_label(run_dir))}")
-    return w.VBox([head, slider, stack])
+    box = w.VBox([head, slider, stack])
+    box.swm_link = link  # the browser-side link (its state is saved with the notebook)
+    return box
 
 
 def static_explorer(run_dirs: Sequence[Path], n: int = 20, split: str | None = None):

@@ -118,3 +118,25 @@ def sample_names(rng: random.Random, n: int, which: str = "train") -> list[str]:
 def cap_first(s: str) -> str:
     """Capitalise the first character (for sentence starts: 'the house' -> 'The house')."""
     return s[:1].upper() + s[1:]
+
+
+_PATTERNS: dict[str, "re.Pattern"] = {}
+
+
+def name_pattern(name: str):
+    """Regex for a whole-word occurrence of ``name`` (first letter in either case, for sentence starts)."""
+    p = _PATTERNS.get(name)
+    if p is None:
+        import re
+        p = _PATTERNS[name] = re.compile(
+            rf"(?<![A-Za-z])[{name[0].upper()}{name[0].lower()}]{re.escape(name[1:])}(?![A-Za-z])")
+    return p
+
+
+def mention_order(text: str, names: Sequence[str]) -> list[str]:
+    """``names`` sorted by first occurrence in ``text`` (names that do not occur go last, in the given order)."""
+    pos = {}
+    for i, n in enumerate(names):
+        m = name_pattern(n).search(text)
+        pos[n] = (0, m.start()) if m else (1, i)
+    return sorted(names, key=pos.__getitem__)

@@ -616,7 +616,7 @@ def to_examples(items: Sequence[Mapping], mode: str = "complete", as_labelled: b
             "states": [lay], "canonical": [lay],
             "queries": [{"a": x, "b": y, "state": 0, "relation": it["label"], "x_determined": True,
                          "y_determined": True, "status": "entailed", "hops": it["k"]}],
-            "stepgame": dict(it),
+            "stepgame": {**it, "path_hops": len(path(facts, x, y) or [])},
         })
     return out
 

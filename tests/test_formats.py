@@ -1,0 +1,271 @@
+"""Formats: writers, round trips, readers' validity rules, and a fuzz test (readers never raise)."""
+from __future__ import annotations
+
+import copy
+import json
+import random
+import time
+
+import pytest
+
+from helpers import formats
+from helpers.formats import FORMATS, Parsed, make_prompt, normalize_facts, read_target, write_target
+
+
+def ex_qual() -> dict:
+    """Single state, qualitative: Alice above the house, Rabbit right of the house."""
+    return {
+        "id": "t-0", "split": "test_iid", "width": 5, "height": 4, "mode": "qualitative", "template_set": "train",
+        "objects": [{"name": "Alice", "symbol": "A", "props": {}},
+                    {"name": "the house", "symbol": "H", "props": {"colour": "red"}},
+                    {"name": "Rabbit", "symbol": "R", "props": {}}],
+        "text": "Alice is above the red house. Rabbit is right of the house.",
+        "facts": {"entities": [{"name": "Alice", "props": {}}, {"name": "the house", "props": {"colour": "red"}},
+                               {"name": "Rabbit", "props": {}}],
+                  "relations": [{"a": "Alice", "rel": "above", "b": "the house"},
+                                {"a": "Rabbit", "rel": "right", "b": "the house"}],
+                  "anchors": [], "actions": []},
+        "states": [{"Alice": [2, 3], "the house": [2, 0], "Rabbit": [4, 0]}],
+        "canonical": [{"Alice": [1, 3], "the house": [1, 1], "Rabbit": [3, 1]}],
+        "queries": [
+            {"a": "Alice", "b": "the house", "state": 0, "relation": "above", "x_determined": True,
+             "y_determined": True, "status": "stated", "hops": 1},
+            {"a": "Rabbit", "b": "the house", "state": 0, "relation": "right", "x_determined": True,
+             "y_determined": True, "status": "stated", "hops": 1},
+            {"a": "Alice", "b": "Rabbit", "state": 0, "relation": "upper-left", "x_determined": True,
+             "y_determined": True, "status": "entailed", "hops": 2}],
+    }
+
+
+def ex_multi() -> dict:
+    """Exact mode, 3 states (two actions), shared cells."""
+    s0 = {"Bob": [0, 1], "the box": [1, 1], "Cat": [1, 1]}
+    s1 = {"Bob": [0, 2], "the box": [1, 1], "Cat": [1, 1]}
+    s2 = {"Bob": [0, 2], "the box": [1, 1], "Cat": [0, 2]}
+    return {
+        "id": "t-1", "split": "test_actions", "width": 4, "height": 3, "mode": "exact", "template_set": "train",
+        "objects": [{"name": "Bob", "symbol": "B", "props": {}},
+                    {"name": "the box", "symbol": "X", "props": {}},
+                    {"name": "Cat", "symbol": "C", "props": {}}],
+        "text": "The box is at 1 1. Bob is 1 left of the box. Cat is on the box. Bob moves up 1. Cat moves to Bob.",
+        "facts": {"entities": [{"name": "Bob", "props": {}}, {"name": "the box", "props": {}},
+                               {"name": "Cat", "props": {}}],
+                  "anchors": [{"name": "the box", "pos": [1, 1]}],
+                  "relations": [{"a": "Bob", "rel": "left", "b": "the box", "offset": [-1, 0]},
+                                {"a": "Cat", "rel": "overlap", "b": "the box", "offset": [0, 0]}],
+                  "actions": [{"name": "Bob", "move": [0, 1], "state": 1},
+                              {"name": "Cat", "to": "Bob", "state": 2}]},
+        "states": [s0, s1, s2],
+        "canonical": copy.deepcopy([s0, s1, s2]),
+        "queries": [
+            {"a": "Bob", "b": "the box", "state": 0, "relation": "left", "x_determined": True,
+             "y_determined": True, "status": "stated", "hops": 1},
+            {"a": "Bob", "b": "the box", "state": 1, "relation": "upper-left", "x_determined": True,
+             "y_determined": True, "status": "entailed", "hops": 2},
+            {"a": "Cat", "b": "Bob", "state": 2, "relation": "overlap", "x_determined": True,
+             "y_determined": True, "status": "entailed", "hops": 1}],
+    }
+
+
+EXAMPLES = [ex_qual, ex_multi]
+
+
+def tup(states):
+    return [{n: tuple(p) for n, p in s.items()} for s in states]
+
+
+def test_prompt_short():
+    assert make_prompt("Alice is above Bob.", "grid") == "Alice is above Bob.\nMap (grid):\n"
+    assert make_prompt("t", "facts", "json") == "t\nMap (facts/json):\n"
+    with pytest.raises(ValueError):
+        make_prompt("t", "pixels")
+
+
+def test_write_coords_and_grid():
+    ex = ex_qual()
+    assert write_target(ex, "coords") == "Alice 1 3\nthe house 1 1\nRabbit 3 1"
+    assert write_target(ex, "coords", target="random") == "Alice 2 3\nthe house 2 0\nRabbit 4 0"
+    assert write_target(ex, "grid") == ".A...\n.....\n.H.R.\n....."
+    rel = write_target(ex, "coords", style="relations").splitlines()
+    assert rel[:3] == ["Alice | above | the house", "Alice | upper-left | Rabbit", "the house | left | Rabbit"]
+    assert rel[3:] == ["Alice 1 3", "the house 1 1", "Rabbit 3 1"]
+
+
+def test_write_multi_state_grid_with_shared_cells():
+    g = write_target(ex_multi(), "grid")
+    assert g == ("State1:\n....\nBX..\n....\nC@X\n"
+                 "State2:\nB...\n.X..\n....\nC@X\n"
+                 "State3:\nB...\n.X..\n....\nC@B")
+
+
+def test_write_facts_compact():
+    assert write_target(ex_qual(), "facts") == (
+        "- Alice\n- the house | colour=red\n- Rabbit\nAlice | above | the house\nRabbit | right | the house")
+    assert write_target(ex_multi(), "facts") == (
+        "- Bob\n- the box\n- Cat\nState1:\n@ the box 1 1\nBob | left | the box | -1 0\n"
+        "Cat | overlap | the box | 0 0\nState2:\nmove Bob 0 1\nState3:\nmove Cat to Bob")
+
+
+@pytest.mark.parametrize("make", EXAMPLES)
+@pytest.mark.parametrize("fmt,style", [("coords", "compact"), ("coords", "relations"), ("grid", "compact")])
+@pytest.mark.parametrize("target", ["canonical", "random"])
+def test_roundtrip_maps(make, fmt, style, target):
+    ex = make()
+    p = read_target(write_target(ex, fmt, target, style), fmt, ex, style)
+    assert p.valid, p.reason
+    assert p.states == tup(ex["canonical" if target == "canonical" else "states"])
+
+
+@pytest.mark.parametrize("make", EXAMPLES)
+@pytest.mark.parametrize("style", ["compact", "json"])
+def test_roundtrip_facts(make, style, monkeypatch):
+    ex = make()
+    monkeypatch.setattr(formats, "_solve", lambda f, w, h: copy.deepcopy(ex["canonical"]))
+    p = read_target(write_target(ex, "facts", style=style), "facts", ex, style)
+    assert p.valid, p.reason
+    assert p.facts == normalize_facts(ex["facts"])
+    assert p.states == tup(ex["canonical"])
+
+
+def test_facts_without_solver_or_inconsistent(monkeypatch):
+    ex = ex_qual()
+    txt = write_target(ex, "facts")
+    assert read_target(txt, "facts", ex, solve=False) == Parsed(True, "not solved", [], normalize_facts(ex["facts"]))
+
+    def missing(*a):
+        raise ImportError("no solver")
+    monkeypatch.setattr(formats, "_solve", missing)
+    p = read_target(txt, "facts", ex)
+    assert p.valid and p.states == [] and p.facts is not None
+    monkeypatch.setattr(formats, "_solve", lambda *a: None)
+    assert not read_target(txt, "facts", ex).valid
+
+    def boom(*a):
+        raise RuntimeError("bad")
+    monkeypatch.setattr(formats, "_solve", boom)
+    assert not read_target(txt, "facts", ex).valid
+    monkeypatch.setattr(formats, "_solve", lambda *a: [{"Alice": (0, 0)}])
+    assert "missing" in read_target(txt, "facts", ex).reason
+
+
+def test_facts_names_case_insensitive_and_unknown():
+    ex = ex_qual()
+    p = read_target("alice | above | THE HOUSE", "facts", ex, solve=False)
+    assert p.valid and p.facts["relations"][0]["a"] == "Alice" and p.facts["relations"][0]["b"] == "the house"
+    p = read_target("Zed | above | the house", "facts", ex, solve=False)
+    assert not p.valid and "unknown" in p.reason and p.facts is not None
+    assert not read_target("Alice | north | the house", "facts", ex, solve=False).valid
+    assert not read_target("Alice | above", "facts", ex, solve=False).valid
+    assert not read_target("move Alice 0 1", "facts", ex, solve=False).valid  # action needs a later state
+
+
+def test_normalize_facts_aliases():
+    f = normalize_facts({"objects": ["A", {"name": "B", "colour": "red"}],
+                         "relations": [["A", "left", "B", [-1, 0]]],
+                         "actions": [{"object": "A", "by": [0, 1]}, {"object": "B", "to": "A"}]})
+    assert f["entities"][1] == {"name": "B", "props": {"colour": "red"}}
+    assert f["relations"][0] == {"a": "A", "rel": "left", "b": "B", "offset": [-1, 0], "state": 0}
+    assert [a["state"] for a in f["actions"]] == [1, 2]
+    per_state = normalize_facts({"states": [{"relations": [{"subject": "A", "relation": "above", "object": "B"}]},
+                                            {"actions": [{"name": "A", "move": [1, 0]}]}]})
+    assert per_state["actions"][0]["state"] == 1 and per_state["relations"][0]["state"] == 0
+
+
+def test_coords_reader_rules():
+    ex = ex_qual()
+    ok = "alice 1 3\nTHE HOUSE 1 1\nRabbit 3 1\n"
+    assert read_target(ok, "coords", ex).valid
+    assert read_target("  Alice 1 3 \r\n\nthe house 1 1\nRabbit 3 1", "coords", ex).valid
+    assert read_target("State1:\n" + ok, "coords", ex).valid
+    for bad, why in [("Alice 1 3\nthe house 1 1", "missing"), (ok + "Alice 1 3", "duplicate"),
+                     (ok.replace("3 1", "5 1"), "bounds"), (ok.replace("1 3", "-1 3"), "bounds"),
+                     (ok + "Zed 1 1", "unknown"), ("Alice 1\nthe house 1 1\nRabbit 3 1", "unreadable"),
+                     ("State1:\n" + ok + "State2:\n" + ok, "states"), ("State2:\n" + ok, "order"),
+                     ("Alice 1 " + "9" * 5000 + "\nthe house 1 1\nRabbit 3 1", "")]:
+        p = read_target(bad, "coords", ex)
+        assert not p.valid and why in p.reason, (bad, p.reason)
+
+
+def test_grid_reader_rules():
+    ex = ex_qual()
+    ok = ".A...\n.....\n.H.R.\n....."
+    assert read_target(ok, "grid", ex).states == [{"Alice": (1, 3), "the house": (1, 1), "Rabbit": (3, 1)}]
+    assert read_target(".A...\n.....\n.H...\n.....\nR@H", "grid", ex).states[0]["Rabbit"] == (1, 1)
+    for bad, why in [(".A...\n.....\n.H.R.", "rows"), (".A....\n.....\n.H.R.\n.....", "cells"),
+                     (".A...\n.....\n.H.RA\n.....", "more than once"), (".A...\n.....\n.H.Z.\n.....", "unknown"),
+                     (".A...\n.....\n.H...\n.....", "missing"), (".A...\n.....\n.H...\n.....\nR@Q", "not in the grid"),
+                     (".A...\n.....\n.H.R.\n.....\nR@H", "more than once"), (".a...\n.....\n.H.R.\n.....", "unknown")]:
+        p = read_target(bad, "grid", ex)
+        assert not p.valid and why in p.reason, (bad, p.reason)
+
+
+def test_reader_non_string_and_bad_args():
+    assert not read_target(None, "grid", ex_qual()).valid  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        read_target("x", "nope", ex_qual())
+
+
+def _mutations(rng: random.Random, valid: list[str]) -> str:
+    alphabet = "ABCHRXbox .|@-0123456789\n:State{}[]\",é∑🙂\t\r"
+    kind = rng.randrange(8)
+    if kind == 0:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 80)))
+    s = rng.choice(valid)
+    lines = s.split("\n")
+    if kind == 1:
+        return s[: rng.randrange(len(s) + 1)]
+    if kind == 2 and len(lines) > 1:
+        i, j = rng.randrange(len(lines)), rng.randrange(len(lines))
+        lines[i], lines[j] = lines[j], lines[i]
+        return "\n".join(lines)
+    if kind == 3:
+        lines.insert(rng.randrange(len(lines) + 1), "".join(rng.choice(alphabet) for _ in range(rng.randrange(12))))
+        return "\n".join(lines)
+    if kind == 4:
+        i = rng.randrange(len(s) + 1)
+        return s[:i] + rng.choice(alphabet) + s[i + 1:]
+    if kind == 5:
+        return s.replace(rng.choice("0123456789"), rng.choice(["-1", "99999999999", "1e9", "", "x"]))
+    if kind == 6:
+        return "\n".join(rng.sample(lines, len(lines))) + rng.choice(["", "\n", "\nState9:"])
+    return rng.choice(["[" * 5000, "{" * 3000, "null", "[]", "{}", '{"states": 1}', '{"relations": [[1,2,3]]}',
+                       '{"entities": [{"name": 1}]}', '{"actions": [{"name": "Bob", "move": [1e400, 0]}]}',
+                       "\x00" * 10, "\u202e" + s, s * 3])
+
+
+def test_fuzz_readers_never_raise(monkeypatch):
+    rng = random.Random(0)
+    exs = [ex_qual(), ex_multi()]
+    calls = {"n": 0}
+
+    def fake_solver(f, w, h):  # fast stand-in that also misbehaves
+        calls["n"] += 1
+        r = calls["n"] % 4
+        if r == 0:
+            raise ValueError("solver says no")
+        if r == 1:
+            return None
+        return [{"Alice": (0, 0)}] if r == 2 else [{"x": ("a", 1)}]
+    monkeypatch.setattr(formats, "_solve", fake_solver)
+    combos = [(f, s) for f in FORMATS for s in formats.STYLES[f]]
+    valid_texts = {(id(ex), f, s): [write_target(ex, f, t, s) for t in ("canonical", "random")]
+                   for ex in exs for f, s in combos}
+    t0 = time.perf_counter()
+    n = 0
+    n_valid = 0
+    for i in range(12000):
+        ex = exs[i % 2]
+        f, s = combos[i % len(combos)]
+        text = _mutations(rng, valid_texts[(id(ex), f, s)])
+        p = read_target(text, f, ex, s)
+        assert isinstance(p, Parsed) and isinstance(p.valid, bool) and isinstance(p.reason, str)
+        if p.valid and f != "facts":
+            assert len(p.states) == len(ex["states"])
+            for st in p.states:
+                assert set(st) == {o["name"] for o in ex["objects"]}
+                assert all(0 <= x < ex["width"] and 0 <= y < ex["height"] for x, y in st.values())
+        n += 1
+        n_valid += p.valid
+        json.dumps(p.facts)  # facts are always JSON-serialisable
+    assert n == 12000 and 0 < n_valid < n
+    assert time.perf_counter() - t0 < 10

@@ -1,0 +1,178 @@
+"""Offline HTML report: combining notebooks, inlining the widget manager, rendering with no network."""
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import paths, report
+
+FIXTURE = Path(__file__).parent / "fixtures" / "widget_sample.ipynb"
+CHROMIUM = Path("/usr/bin/chromium")
+PNG_1PX = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+
+
+def _nb(tmp: Path, name: str, title: str, model_id: str) -> Path:
+    """A small 'executed' notebook (outputs written by hand) with one widget view and its saved state."""
+    (tmp / "fig.png").write_bytes(PNG_1PX)
+    nb = nbformat.v4.new_notebook()
+    view = {"version_major": 2, "version_minor": 0, "model_id": model_id}
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\nintro ![a figure](fig.png)\n\n## Part one\n\n```\n# not a heading\n```"),
+                nbformat.v4.new_code_cell("slider", outputs=[nbformat.v4.new_output(
+                    "execute_result", data={"application/vnd.jupyter.widget-view+json": view,
+                                            "text/plain": "IntSlider()"}, execution_count=1)])]
+    nb.metadata["widgets"] = {report.WIDGET_STATE_MIME: {"version_major": 2, "version_minor": 0, "state": {
+        model_id: {"model_name": "IntSliderModel", "model_module": "@jupyter-widgets/controls",
+                   "model_module_version": "2.0.0", "state": {"value": 3}}}}}
+    p = tmp / name
+    nbformat.write(nb, p)
+    return p
+
+
+def test_combine_notebooks(tmp_path):
+    a = _nb(tmp_path, "01_a.ipynb", "First notebook", "m1")
+    b = _nb(tmp_path, "02_b.ipynb", "Second notebook", "m2")
+    nb = report.combine_notebooks([a, b], title="T")
+    toc = nb.cells[0].source
+    assert toc.index("First notebook") < toc.index("Second notebook")
+    assert 'href="#nb-01_a"' in toc and 'href="#nb-02_b-1"' in toc and "not a heading" not in toc
+    state = nb.metadata["widgets"][report.WIDGET_STATE_MIME]["state"]
+    assert set(state) == {"m1", "m2"}
+    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "data:image/png;base64," in md and "(fig.png)" not in md
+    assert len({c["id"] for c in nb.cells}) == len(nb.cells)
+    nbformat.validate(nb)
+
+
+def test_missing_npm_message(tmp_path, monkeypatch):
+    monkeypatch.setattr(report.shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match="npm` is not installed and there is no cached copy"):
+        report.ensure_widget_js(cache=tmp_path)
+
+
+def test_cached_copy_needs_no_npm(tmp_path, monkeypatch):
+    name, version = report.HTML_MANAGER
+    d = tmp_path / "npm" / f"{name.replace('@', '').replace('/', '__')}-{version}" / "dist"
+    d.mkdir(parents=True)
+    (d / "embed.js").write_text("// cached")
+    monkeypatch.setattr(report.shutil, "which", lambda name: None)
+    assert report.ensure_widget_js(cache=tmp_path) == d / "embed.js"
+
+
+def test_script_safe():
+    assert "</script" not in report._script_safe("var s = '</script>'; var t = '</SCRIPT>';")
+
+
+def _have_js() -> bool:
+    try:
+        report.ensure_widget_js()
+        report.ensure_mathjax_js()
+        return True
+    except RuntimeError:
+        return False
+
+
+def _chromium(html: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    """Headless Chromium with every network path closed (no DNS, dead proxy, no background traffic)."""
+    cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp / 'profile'}",
+           "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9", "--virtual-time-budget=20000",
+           *args, html.resolve().as_uri()]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+
+
+def _dom(html: Path, tmp: Path):
+    from bs4 import BeautifulSoup
+    proc = _chromium(html, tmp, "--dump-dom")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return BeautifulSoup(proc.stdout, "html.parser")
+
+
+def _execute(src: Path, dst: Path, cwd: Path) -> nbformat.NotebookNode:
+    import papermill as pm
+    pm.execute_notebook(str(src), str(dst), kernel_name="python3", progress_bar=False, cwd=str(cwd),
+                        store_widget_state=True)
+    return nbformat.read(dst, as_version=4)
+
+
+needs_browser = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
+
+
+@pytest.mark.slow
+@needs_browser
+def test_export_renders_widgets_offline(tmp_path):
+    if not _have_js():
+        pytest.skip("widget JavaScript not cached and npm unavailable")
+    executed = _execute(FIXTURE, tmp_path / "sample.ipynb", tmp_path)
+    state = executed.metadata["widgets"][report.WIDGET_STATE_MIME]["state"]
+    assert any(m["model_name"] == "IntSliderModel" for m in state.values())
+    second = _nb(tmp_path, "02_b.ipynb", "Second notebook", "m-second")
+    out = report.export_html([tmp_path / "sample.ipynb", second], tmp_path / "report.html", title="Test report")
+    text = out.read_text()
+    assert report.network_references(text) == []
+    assert "cdn.jsdelivr.net/npm/@jupyter-widgets" not in text and "require.min.js" not in text
+
+    soup = _dom(out, tmp_path)
+    sliders = soup.select(".widget-slider")
+    assert len(sliders) == 2, "both notebooks' sliders rendered from the merged widget state"
+    assert [s.select_one(".widget-readout").get_text() for s in sliders] == ["7", "3"]
+    assert any(i.get("src", "").startswith("data:image/png;base64,") for i in soup.select("img"))
+    assert soup.select("mjx-container"), "maths typeset by the inlined MathJax"
+    assert [a["href"] for a in soup.select(".swm-toc a")][:2] == ["#nb-sample", "#nb-sample-1"]
+
+    shot = tmp_path / "shot.png"
+    proc = _chromium(out, tmp_path, f"--screenshot={shot}", "--window-size=1100,900")
+    assert proc.returncode == 0 and shot.stat().st_size > 5000
+    keep = paths.CACHE / "test_screenshots"
+    keep.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, keep / "report_widgets.png")
+
+
+_PROBE = """<script>
+setTimeout(function () {
+  var out = document.createElement('pre'); out.id = 'swm-probe'; document.body.appendChild(out);
+  function heads() { return Array.from(document.querySelectorAll('.swm-ex .swm-head b'))
+      .filter(function (e) { return e.offsetParent !== null; }).map(function (e) { return e.textContent; }); }
+  var before = heads(), h = document.querySelector('.noUi-handle');
+  if (!h) { out.textContent = JSON.stringify({error: 'no slider handle', before: before}); return; }
+  h.focus();
+  for (var i = 0; i < 2; i++)
+    h.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', keyCode: 39, which: 39, bubbles: true}));
+  setTimeout(function () { out.textContent = JSON.stringify({before: before, after: heads()}); }, 1500);
+}, 3000);
+</script>"""
+
+
+@pytest.mark.slow
+@needs_browser
+def test_static_explorer_slider_works_offline(tmp_path):
+    """The jslink-ed slider switches the Stack page in the exported HTML with no kernel and no network."""
+    if not _have_js():
+        pytest.skip("widget JavaScript not cached and npm unavailable")
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_explorer import make_run
+    runs = [make_run(tmp_path / "runs", "exp_grid", "abc123"), make_run(tmp_path / "runs", "exp_coords", "def456")]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Explorer"),
+                nbformat.v4.new_code_cell("from helpers.explorer import static_explorer\n"
+                                          f"static_explorer({[str(r) for r in runs]!r}, n=20)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "ex.ipynb")
+    _execute(tmp_path / "ex.ipynb", tmp_path / "ex_out.ipynb", tmp_path)
+    out = report.export_html([tmp_path / "ex_out.ipynb"], tmp_path / "ex.html")
+    text = out.read_text()
+    i = text.rfind("</body>")
+    probe = tmp_path / "ex_probe.html"
+    probe.write_text(text[:i] + _PROBE + text[i:])
+    soup = _dom(probe, tmp_path)
+    assert soup.select(".jupyter-widget-tab, .widget-tab"), "tabs rendered"
+    assert soup.select("table.swm-grid"), "pre-rendered example panel visible"
+    result = json.loads(soup.select_one("#swm-probe").get_text())
+    assert result["before"][0] == "example #0 (of 20)", result
+    assert result["after"][0] == "example #2 (of 20)", result
