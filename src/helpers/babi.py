@@ -441,17 +441,17 @@ def to_examples(stories: Sequence[Mapping]) -> list[dict]:
                 xdet, ydet = not {"e", "w"} <= steps, not {"n", "s"} <= steps
             queries.append({"a": a, "b": b, "state": 0, "relation": r, "x_determined": xdet,
                             "y_determined": ydet, "status": "entailed", "hops": max(1, len(q["support"]))})
-        edges = _edges(st)
-        inv17 = {v: k for k, v in OFFSETS_17.items()}
-        facts = [{"a": a, "b": b, "relation": world.relation_from_signs(*d),
-                  "phrase": (inv17[d] if task == 17 else {v: k for k, v in OFFSETS_19.items()}[d])}
-                 for a, d, b in edges]
+        # offsets are stated only in task 17 (unit steps); task 19 states directions, not distances
+        facts = {"entities": [{"name": n, "props": _props(n, task)} for n in names],
+                 "relations": [{"a": a, "rel": world.relation_from_signs(*d), "b": b,
+                                "offset": list(d) if task == 17 else None, "state": 0} for a, d, b in _edges(st)],
+                 "anchors": [], "actions": []}
         out.append({
             "id": st["id"], "split": f"babi{task}", "mode": "exact", "template_set": f"babi{task}",
             "width": max(p[0] for p in lay.values()) + 1, "height": max(p[1] for p in lay.values()) + 1,
             "objects": [{"name": n, "symbol": sym[n], "props": _props(n, task)} for n in names],
             "text": " ".join(st["statements"]),
-            "facts": {"relations": facts},
+            "facts": facts,
             "states": [lay], "canonical": [lay],
             "queries": queries,
             "babi": {"task": task, "questions": [dict(q) for q in st["questions"]]},

@@ -88,9 +88,9 @@ def _decode_batch(model, ids: list[list[int]], max_new_tokens: int, eos_id: int,
     cache = None
     step_in, step_pos = input_ids, pos
     for _ in range(max_new_tokens):
-        res = model(input_ids=step_in, attention_mask=attn, position_ids=step_pos, past_key_values=cache,
+        res = model(input_ids=step_in, attention_mask=attn, position_ids=step_pos, cache=cache,
                     use_cache=True, logits_to_keep=1)
-        cache = res.past_key_values
+        cache = res.cache  # transformers >= 5.2x names the KV cache `cache` (was `past_key_values`)
         logits = res.logits[:, -1, :].float()
         if masks is not None:
             logits = logits.masked_fill(~masks[rows, : logits.shape[-1]], float("-inf"))

@@ -1,0 +1,129 @@
+"""Is there a map *inside* the model before it writes one? Linear and MLP probes on hidden states.
+
+For each scene (exact mode, so every coordinate is determined by the text) and each object, take the hidden
+state of every layer at the last token of the object's last mention in the text, and fit a probe to the object's
+true ``x`` and ``y`` (held-out scenes for testing). Reported per layer: R^2 of the coordinates and the pairwise
+sign accuracy (is A left/right, above/below B according to the probed coordinates), as in Othello-GPT and
+"Language models represent space and time".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .formats import make_prompt
+from .world import sign
+
+
+def _mention_end(text: str, name: str) -> int | None:
+    """Character index just after the last mention of ``name`` (case-insensitive), or None."""
+    i = text.lower().rfind(name.lower())
+    return None if i < 0 else i + len(name)
+
+
+def _ids(tok, text: str) -> list[int]:
+    return list(tok.encode(text, add_special_tokens=False))
+
+
+@torch.no_grad()
+def features(tok, model, examples: list[dict], fmt: str = "coords", desc: str = "probe features"):
+    """Hidden states [n_items, n_layers+1, hidden] at each object's last mention, with targets and scene ids."""
+    model.eval()
+    dev = next(model.parameters()).device
+    feats, xy, scene, obj = [], [], [], []
+    for si, ex in enumerate(tqdm(examples, desc=desc, leave=False)):
+        prompt = make_prompt(ex["text"], fmt)
+        ids = _ids(tok, prompt)
+        out = model(torch.tensor([ids], device=dev), output_hidden_states=True)
+        hs = torch.stack(out.hidden_states, 0)[:, 0].float().cpu()  # [L+1, T, H]
+        for o in ex["objects"]:
+            end = _mention_end(ex["text"], o["name"])
+            if end is None:
+                continue
+            pos = min(len(_ids(tok, ex["text"][:end])), len(ids)) - 1
+            feats.append(hs[:, pos].numpy())
+            xy.append(ex["canonical"][0][o["name"]])
+            scene.append(si)
+            obj.append(o["name"])
+    return np.stack(feats), np.asarray(xy, dtype=float), np.asarray(scene), obj
+
+
+def ridge(X: np.ndarray, Y: np.ndarray, lam: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Closed-form ridge regression with an unpenalised bias; returns (W, b)."""
+    mu, ym = X.mean(0), Y.mean(0)
+    Xc = X - mu
+    W = np.linalg.solve(Xc.T @ Xc + lam * np.eye(X.shape[1]), Xc.T @ (Y - ym))
+    return W, ym - mu @ W
+
+
+def r2(Y: np.ndarray, P: np.ndarray) -> float:
+    """Coefficient of determination averaged over the output columns."""
+    ss_res = ((Y - P) ** 2).sum(0)
+    ss_tot = ((Y - Y.mean(0)) ** 2).sum(0)
+    return float(np.mean(1 - ss_res / np.maximum(ss_tot, 1e-12)))
+
+
+def pair_sign_acc(P: np.ndarray, Y: np.ndarray, scene: np.ndarray) -> tuple[int, int]:
+    """(correct, total) per-axis signs of every pair of objects of the same scene whose true sign is non-zero."""
+    k = n = 0
+    for s in np.unique(scene):
+        idx = np.flatnonzero(scene == s)
+        for i in idx:
+            for j in idx:
+                if i < j:
+                    for ax in (0, 1):
+                        t = sign(Y[i, ax] - Y[j, ax])
+                        if t:
+                            n += 1
+                            k += int(sign(P[i, ax] - P[j, ax]) == t)
+    return k, n
+
+
+def mlp_probe(Xtr, Ytr, Xte, hidden: int = 128, steps: int = 400, seed: int = 0) -> np.ndarray:
+    """A one-hidden-layer MLP probe (standardised inputs), full-batch Adam."""
+    g = torch.Generator().manual_seed(seed)
+    mu, sd = Xtr.mean(0), Xtr.std(0) + 1e-6
+    xt = torch.tensor((Xtr - mu) / sd, dtype=torch.float32)
+    yt = torch.tensor(Ytr, dtype=torch.float32)
+    net = torch.nn.Sequential(torch.nn.Linear(xt.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 2))
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.02, generator=g) if p.dim() > 1 else torch.nn.init.zeros_(p)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-3)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(net(xt), yt)
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        return net(torch.tensor((Xte - mu) / sd, dtype=torch.float32)).numpy()
+
+
+@dataclass
+class ProbeResult:
+    layer: int
+    probe: str
+    r2: float
+    sign_k: int
+    sign_n: int
+
+
+def probe_layers(F: np.ndarray, XY: np.ndarray, scene: np.ndarray, test_frac: float = 0.3, lam: float = 10.0,
+                 mlp: bool = True, seed: int = 0) -> list[ProbeResult]:
+    """Fit a probe per layer on train scenes and score it on held-out scenes."""
+    rng = np.random.default_rng(seed)
+    scenes = np.unique(scene)
+    test_scenes = set(rng.choice(scenes, size=max(1, int(len(scenes) * test_frac)), replace=False).tolist())
+    te = np.array([s in test_scenes for s in scene])
+    out = []
+    for layer in range(F.shape[1]):
+        X = F[:, layer]
+        W, b = ridge(X[~te], XY[~te], lam)
+        P = X[te] @ W + b
+        out.append(ProbeResult(layer, "linear", r2(XY[te], P), *pair_sign_acc(P, XY[te], scene[te])))
+        if mlp:
+            P = mlp_probe(X[~te], XY[~te], X[te], seed=seed)
+            out.append(ProbeResult(layer, "mlp", r2(XY[te], P), *pair_sign_acc(P, XY[te], scene[te])))
+    return out
