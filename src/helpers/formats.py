@@ -8,31 +8,30 @@ Three formats (``FORMATS``):
 * ``grid``   -- ``height`` lines of ``width`` characters, top row (largest y) first, ``.`` empty, each
   object's symbol in its cell. Objects sharing a cell: the first (object order) keeps the cell and each
   other one gets an extra line ``R@A`` after the grid (symbol R is in the cell of symbol A).
-* ``facts``  -- what the text states (not a map); the solver turns it into a map.
-  Style ``"compact"``::
+* ``facts``  -- what the text states (not a map); the solver turns it into a map, one per state.
+  Style ``"compact"`` (lines of each kind keep their order; kinds may come in any order)::
 
-      - Alice                      entity (one line per entity; ``- the ball | colour=red`` with props)
-      Alice | above | the house    relation of Alice to the house
-      Alice | left | Rabbit | -2 0 relation with offset (dx, dy) = pos(Alice) - pos(Rabbit)
+      - Alice                      entity (one line each; ``- the ball | colour=red`` with props)
       @ the house 3 4              anchor: absolute cell
-      move Alice 0 3               action: move by (dx, dy)
+      Alice | above | the house    relation of Alice to the house (state 0)
+      Alice | left | Rabbit | -2 0 relation with offset (dx, dy) = pos(Alice) - pos(Rabbit) (exact mode)
+      move Alice 0 3               action: move by (dx, dy); action t takes state t to state t+1
       move Alice to the house      action: move into the cell of the house
 
-  Style ``"json"`` is the verbose JSON ``{"entities": [...], "states": [{"actions", "anchors", "relations"}]}``.
+  Style ``"json"``: the verbose JSON ``{"entities": [{"name", "props"}], "relations": [{"subject", "relation",
+  "object"(, "dx", "dy")}], "anchors": [{"object", "x", "y"}], "actions": [{"object", "dx", "dy"} | {"object", "to"}]}``.
 
-Multi-state examples (``len(example["states"]) > 1``) write each state under a header ``State1:``,
-``State2:``, ... (facts: the block of state k holds the actions that lead into state k and the facts
-stated about state k; entity lines come before the first header).
+Multi-state examples (``len(example["states"]) > 1``) write each map state under a header ``State1:``,
+``State2:``, ...; facts need no headers (the actions define the states).
 
-Canonical facts dict (``normalize_facts`` accepts a few key aliases and returns this)::
+Canonical facts dict (``generate``'s ``example["facts"]``; ``normalize_facts`` also accepts a few aliases)::
 
     {"entities":  [{"name": str, "props": {str: str}}],
-     "relations": [{"a": str, "rel": str, "b": str, "offset": [dx, dy] | None, "state": int}],
-     "anchors":   [{"name": str, "pos": [x, y], "state": int}],
-     "actions":   [{"name": str, "move": [dx, dy] | None, "to": str | None, "state": int}]}
+     "relations": [[a, rel, b] | [a, rel, b, dx, dy]],
+     "anchors":   [[name, x, y]],
+     "actions":   [[name, dx, dy] | [name, "to", other]]}
 
-``state`` of an action is the index of the state it produces (>= 1); records keep their order,
-stably sorted by state. Readers never raise on model output: they return ``Parsed(valid=False, reason)``.
+Readers never raise on model output: they return ``Parsed(valid=False, reason)``.
 """
 from __future__ import annotations
 
@@ -153,15 +152,16 @@ def _first(d: dict, *keys: str, default: Any = None) -> Any:
     return default
 
 
+def _int(v: Any, what: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or abs(v) > 10**7 or int(v) != v:
+        raise ValueError(f"{what} must be an integer, got {v!r}")
+    return int(v)
+
+
 def _pair(v: Any, what: str) -> list[int]:
     if not isinstance(v, (list, tuple)) or len(v) != 2:
         raise ValueError(f"{what} must be a pair of integers, got {v!r}")
-    out = []
-    for t in v:
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or int(t) != t or abs(t) > 10**7:
-            raise ValueError(f"{what} must be a pair of integers, got {v!r}")
-        out.append(int(t))
-    return out
+    return [_int(v[0], what), _int(v[1], what)]
 
 
 def _name(v: Any, what: str = "name") -> str:
@@ -170,145 +170,100 @@ def _name(v: Any, what: str = "name") -> str:
     return v.strip()
 
 
-def _state(v: Any, default: int) -> int:
-    if v is None:
-        return default
-    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 10**4:
-        raise ValueError(f"bad state index {v!r}")
-    return v
+def _as_list(v: Any) -> list:
+    if not isinstance(v, (list, tuple)):
+        raise ValueError(f"expected a list, got {type(v).__name__}")
+    return list(v)
 
 
 def normalize_facts(facts: dict) -> dict:
-    """Canonical facts dict (see module docstring); raises ValueError on a malformed structure.
+    """The canonical facts dict (``generate``'s form, see module docstring); ValueError when malformed.
 
-    Accepts aliases: relations as dicts (a/subject, rel/relation, b/object, offset/delta) or lists
-    ``[a, rel, b(, [dx, dy])]``; anchors (name/object, pos/at); actions (name/object, move/by/delta, to);
-    entities as strings or dicts (extra keys become props); or a per-state ``{"states": [...]}`` layout.
+    Also accepts: entities as strings or dicts whose extra keys are props; relations as dicts
+    (a/subject, rel/relation, b/object, offset or dx/dy) or ``[a, rel, b, [dx, dy]]``; anchors as dicts
+    (name/object, pos/at or x/y); actions as dicts (name/object, move/by or dx/dy, or to).
     """
     if not isinstance(facts, dict):
         raise ValueError("facts must be a JSON object")
-    ents_in = _first(facts, "entities", "objects", default=[])
-    rels_in: list[tuple[Any, int]] = []
-    anch_in: list[tuple[Any, int]] = []
-    act_in: list[tuple[Any, int | None]] = []
-    if "states" in facts:
-        if not isinstance(facts["states"], list):
-            raise ValueError("'states' must be a list")
-        for i, blk in enumerate(facts["states"]):
-            if not isinstance(blk, dict):
-                raise ValueError("each state must be an object")
-            rels_in += [(r, i) for r in _as_list(blk.get("relations", []))]
-            anch_in += [(a, i) for a in _as_list(blk.get("anchors", []))]
-            act_in += [(a, i) for a in _as_list(blk.get("actions", []))]
-    rels_in += [(r, 0) for r in _as_list(facts.get("relations", []))]
-    anch_in += [(a, 0) for a in _as_list(facts.get("anchors", []))]
-    act_in += [(a, None) for a in _as_list(facts.get("actions", []))]
-
     entities = []
-    for e in _as_list(ents_in):
+    for e in _as_list(_first(facts, "entities", "objects", default=[])):
         if isinstance(e, str):
             entities.append({"name": _name(e), "props": {}})
         elif isinstance(e, dict):
             props = e.get("props")
             if props is None:
-                props = {k: v for k, v in e.items() if k not in ("name", "symbol", "props")}
+                props = {k: v for k, v in e.items() if k not in ("name", "symbol")}
             if not isinstance(props, dict):
                 raise ValueError("entity props must be an object")
-            entities.append({"name": _name(e.get("name")),
-                             "props": {str(k): str(v) for k, v in props.items()}})
+            entities.append({"name": _name(e.get("name")), "props": {str(k): str(v) for k, v in props.items()}})
         else:
             raise ValueError(f"bad entity {e!r}")
 
     relations = []
-    for r, st in rels_in:
-        if isinstance(r, (list, tuple)):
-            if len(r) not in (3, 4):
-                raise ValueError(f"bad relation {r!r}")
-            r = {"a": r[0], "rel": r[1], "b": r[2], "offset": r[3] if len(r) == 4 else None}
-        if not isinstance(r, dict):
+    for r in _as_list(facts.get("relations", [])):
+        if isinstance(r, dict):
+            off = _first(r, "offset", "delta")
+            if off is None and ("dx" in r or "dy" in r):
+                off = [r.get("dx"), r.get("dy")]
+            a, rel, b = _first(r, "a", "subject"), _first(r, "rel", "relation"), _first(r, "b", "object", "ref")
+        elif isinstance(r, (list, tuple)) and len(r) in (3, 4, 5):
+            a, rel, b = r[0], r[1], r[2]
+            off = None if len(r) == 3 else (r[3] if len(r) == 4 else [r[3], r[4]])
+        else:
             raise ValueError(f"bad relation {r!r}")
-        rel = _first(r, "rel", "relation")
         if rel not in RELATIONS:
             raise ValueError(f"unknown relation {rel!r}")
-        off = _first(r, "offset", "delta")
-        relations.append({"a": _name(_first(r, "a", "subject")), "rel": rel,
-                          "b": _name(_first(r, "b", "object", "ref")),
-                          "offset": None if off is None else _pair(off, "offset"),
-                          "state": _state(r.get("state"), st)})
+        rec = [_name(a), rel, _name(b)]
+        if off is not None:
+            rec += _pair(off, "offset")
+        relations.append(rec)
 
     anchors = []
-    for a, st in anch_in:
-        if not isinstance(a, dict):
+    for a in _as_list(facts.get("anchors", [])):
+        if isinstance(a, dict):
+            pos = _first(a, "pos", "at")
+            if pos is None:
+                pos = [a.get("x"), a.get("y")]
+            anchors.append([_name(_first(a, "name", "object")), *_pair(pos, "anchor position")])
+        elif isinstance(a, (list, tuple)) and len(a) == 3:
+            anchors.append([_name(a[0]), *_pair(a[1:], "anchor position")])
+        else:
             raise ValueError(f"bad anchor {a!r}")
-        anchors.append({"name": _name(_first(a, "name", "object")),
-                        "pos": _pair(_first(a, "pos", "at"), "anchor position"),
-                        "state": _state(a.get("state"), st)})
 
     actions = []
-    for i, (a, st) in enumerate(act_in):
-        if not isinstance(a, dict):
+    for a in _as_list(facts.get("actions", [])):
+        if isinstance(a, dict):
+            name, to, move = _first(a, "name", "object", "subject"), a.get("to"), _first(a, "move", "by", "delta")
+            if move is None and ("dx" in a or "dy" in a):
+                move = [a.get("dx"), a.get("dy")]
+            if (move is None) == (to is None):
+                raise ValueError("an action needs exactly one of a move and 'to'")
+        elif isinstance(a, (list, tuple)) and len(a) == 3:
+            name, to, move = a[0], (a[2] if a[1] == "to" else None), (None if a[1] == "to" else a[1:])
+        else:
             raise ValueError(f"bad action {a!r}")
-        move, to = _first(a, "move", "by", "delta"), a.get("to")
-        if (move is None) == (to is None):
-            raise ValueError("an action needs exactly one of 'move' and 'to'")
-        default = st if st is not None else len([x for x in act_in[:i] if x[1] is None]) + 1
-        state = _state(a.get("state"), default)
-        if state < 1:
-            raise ValueError("an action must lead into a state >= 1")
-        actions.append({"name": _name(_first(a, "name", "object", "subject")),
-                        "move": None if move is None else _pair(move, "move"),
-                        "to": None if to is None else _name(to, "action target"),
-                        "state": state})
-    key = lambda d: d["state"]  # noqa: E731  (stable sort keeps the written order within a state)
-    return {"entities": entities, "relations": sorted(relations, key=key),
-            "anchors": sorted(anchors, key=key), "actions": sorted(actions, key=key)}
-
-
-def _as_list(v: Any) -> list:
-    if not isinstance(v, list):
-        raise ValueError(f"expected a list, got {type(v).__name__}")
-    return v
-
-
-def _n_fact_states(f: dict) -> int:
-    return 1 + max([r["state"] for k in ("relations", "anchors", "actions") for r in f[k]], default=0)
+        actions.append([_name(name), "to", _name(to, "action target")] if to is not None
+                       else [_name(name), *_pair(move, "move")])
+    return {"entities": entities, "relations": relations, "anchors": anchors, "actions": actions}
 
 
 def _write_facts(example: dict, style: str) -> str:
     f = normalize_facts(example["facts"])
-    n = max(len(example.get("states") or [None]), _n_fact_states(f))
     if style == "json":
-        ents = [{"name": e["name"], **({"props": e["props"]} if e["props"] else {})} for e in f["entities"]]
-        states = []
-        for s in range(n):
-            blk: dict[str, list] = {}
-            acts = [{"object": a["name"], **({"move": a["move"]} if a["move"] is not None else {"to": a["to"]})}
-                    for a in f["actions"] if a["state"] == s]
-            anch = [{"object": a["name"], "at": a["pos"]} for a in f["anchors"] if a["state"] == s]
-            rels = [{"subject": r["a"], "relation": r["rel"], "object": r["b"],
-                     **({"offset": r["offset"]} if r["offset"] is not None else {})}
-                    for r in f["relations"] if r["state"] == s]
-            for k, v in (("actions", acts), ("anchors", anch), ("relations", rels)):
-                if v:
-                    blk[k] = v
-            states.append(blk)
-        return json.dumps({"entities": ents, "states": states}, separators=(",", ":"))
-    head = [f"- {e['name']}" + "".join(f" | {k}={v}" for k, v in e["props"].items()) for e in f["entities"]]
-    blocks = []
-    for s in range(n):
-        b = []
-        for a in f["actions"]:
-            if a["state"] == s:
-                b.append(f"move {a['name']} {a['move'][0]} {a['move'][1]}" if a["move"] is not None
-                         else f"move {a['name']} to {a['to']}")
-        b += [f"@ {a['name']} {a['pos'][0]} {a['pos'][1]}" for a in f["anchors"] if a["state"] == s]
-        for r in f["relations"]:
-            if r["state"] == s:
-                off = "" if r["offset"] is None else f" | {r['offset'][0]} {r['offset'][1]}"
-                b.append(f"{r['a']} | {r['rel']} | {r['b']}{off}")
-        blocks.append(b)
-    body = _with_headers(blocks)
-    return "\n".join(head + ([body] if body else []))
+        out = {
+            "entities": [{"name": e["name"], **({"props": e["props"]} if e["props"] else {})} for e in f["entities"]],
+            "relations": [{"subject": r[0], "relation": r[1], "object": r[2],
+                           **({"dx": r[3], "dy": r[4]} if len(r) == 5 else {})} for r in f["relations"]],
+            "anchors": [{"object": a[0], "x": a[1], "y": a[2]} for a in f["anchors"]],
+            "actions": [{"object": a[0], "to": a[2]} if a[1] == "to" else {"object": a[0], "dx": a[1], "dy": a[2]}
+                        for a in f["actions"]],
+        }
+        return json.dumps(out, separators=(",", ":"))
+    lines = [f"- {e['name']}" + "".join(f" | {k}={v}" for k, v in e["props"].items()) for e in f["entities"]]
+    lines += [f"@ {a[0]} {a[1]} {a[2]}" for a in f["anchors"]]
+    lines += [f"{r[0]} | {r[1]} | {r[2]}" + (f" | {r[3]} {r[4]}" if len(r) == 5 else "") for r in f["relations"]]
+    lines += [f"move {a[0]} to {a[2]}" if a[1] == "to" else f"move {a[0]} {a[1]} {a[2]}" for a in f["actions"]]
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------------------- reading
@@ -317,8 +272,8 @@ class _Bad(Exception):
     """Internal: invalid model output (turned into Parsed(valid=False))."""
 
 
-def _split_states(text: str, n_states: int, allow_preamble: bool = False) -> tuple[list[str], list[list[str]]]:
-    """(preamble lines, per-state non-empty stripped lines). Headers must run State1..StateN."""
+def _split_states(text: str, n_states: int) -> list[list[str]]:
+    """Per-state non-empty stripped lines. Headers, when present, must run State1..StateN."""
     lines = [ln.strip() for ln in text.replace("\r", "\n").split("\n")]
     lines = [ln for ln in lines if ln]
     blocks: list[list[str]] = []
@@ -335,11 +290,11 @@ def _split_states(text: str, n_states: int, allow_preamble: bool = False) -> tup
             pre.append(ln)
     if not blocks:
         blocks, pre = [pre], []
-    elif pre and not allow_preamble:
+    elif pre:
         raise _Bad("text before the first state header")
     if len(blocks) != n_states:
         raise _Bad(f"{len(blocks)} states, expected {n_states}")
-    return pre, blocks
+    return blocks
 
 
 def _lookup(example: dict) -> dict[str, str]:
@@ -412,64 +367,54 @@ def _read_grid(block: list[str], example: dict) -> Layout:
     return lay
 
 
-def _parse_facts_compact(text: str, example: dict) -> dict:
-    pre, blocks = _split_states(text, _n_expected_fact_states(example), allow_preamble=True)
+def _parse_facts_compact(text: str) -> dict:
     ents, rels, anch, acts = [], [], [], []
-    for s, block in [(-1, pre)] + list(enumerate(blocks)):
-        for ln in block:
-            if ln.startswith("- "):
-                parts = [p.strip() for p in ln[2:].split("|")]
-                props = {}
-                for p in parts[1:]:
-                    if "=" not in p:
-                        raise _Bad(f"bad property {p[:40]!r}")
-                    k, v = p.split("=", 1)
-                    props[k.strip()] = v.strip()
-                ents.append({"name": parts[0], "props": props})
+    for ln in text.replace("\r", "\n").split("\n"):
+        ln = ln.strip()
+        if not ln:
+            continue
+        if ln.startswith("- "):
+            parts = [p.strip() for p in ln[2:].split("|")]
+            props = {}
+            for p in parts[1:]:
+                if "=" not in p:
+                    raise _Bad(f"bad property {p[:40]!r}")
+                k, v = p.split("=", 1)
+                props[k.strip()] = v.strip()
+            ents.append({"name": parts[0], "props": props})
+        elif ln.startswith("@"):
+            m = _ANCHOR.match(ln)
+            if not m:
+                raise _Bad(f"unreadable anchor {ln[:40]!r}")
+            anch.append([m.group(1), int(m.group(2)), int(m.group(3))])
+        elif ln.lower().startswith("move "):
+            m = _MOVE_BY.match(ln)
+            if m:
+                acts.append([m.group(1), int(m.group(2)), int(m.group(3))])
                 continue
-            st = max(s, 0)
-            if ln.startswith("@"):
-                m = _ANCHOR.match(ln)
+            m = _MOVE_TO.match(ln)
+            if not m:
+                raise _Bad(f"unreadable action {ln[:40]!r}")
+            acts.append([m.group(1), "to", m.group(2)])
+        elif "|" in ln:
+            parts = [p.strip() for p in ln.split("|")]
+            if len(parts) not in (3, 4):
+                raise _Bad(f"unreadable relation {ln[:40]!r}")
+            rec: list = parts[:3]
+            if len(parts) == 4:
+                m = _OFFSET.match(parts[3])
                 if not m:
-                    raise _Bad(f"unreadable anchor {ln[:40]!r}")
-                anch.append({"name": m.group(1), "pos": [int(m.group(2)), int(m.group(3))], "state": st})
-            elif ln.lower().startswith("move "):
-                m = _MOVE_BY.match(ln)
-                if m:
-                    acts.append({"name": m.group(1), "move": [int(m.group(2)), int(m.group(3))], "state": st})
-                    continue
-                m = _MOVE_TO.match(ln)
-                if not m:
-                    raise _Bad(f"unreadable action {ln[:40]!r}")
-                acts.append({"name": m.group(1), "to": m.group(2), "state": st})
-            elif "|" in ln:
-                parts = [p.strip() for p in ln.split("|")]
-                if len(parts) not in (3, 4):
-                    raise _Bad(f"unreadable relation {ln[:40]!r}")
-                off = None
-                if len(parts) == 4:
-                    m = _OFFSET.match(parts[3])
-                    if not m:
-                        raise _Bad(f"unreadable offset {parts[3][:40]!r}")
-                    off = [int(m.group(1)), int(m.group(2))]
-                rels.append({"a": parts[0], "rel": parts[1], "b": parts[2], "offset": off, "state": st})
-            else:
-                raise _Bad(f"unreadable line {ln[:40]!r}")
+                    raise _Bad(f"unreadable offset {parts[3][:40]!r}")
+                rec += [int(m.group(1)), int(m.group(2))]
+            rels.append(rec)
+        else:
+            raise _Bad(f"unreadable line {ln[:40]!r}")
     return {"entities": ents, "relations": rels, "anchors": anch, "actions": acts}
-
-
-def _n_expected_fact_states(example: dict) -> int:
-    n = len(example.get("states") or [None])
-    try:
-        n = max(n, _n_fact_states(normalize_facts(example["facts"])))
-    except Exception:  # noqa: BLE001 - gold facts missing/odd: fall back to the state count
-        pass
-    return n
 
 
 def _canon_names(f: dict, names: dict[str, str]) -> list[str]:
     """Map names in place to the example's spelling; return the unknown ones."""
-    unknown = []
+    unknown: list[str] = []
 
     def fix(n: str) -> str:
         c = names.get(n.lower())
@@ -480,20 +425,20 @@ def _canon_names(f: dict, names: dict[str, str]) -> list[str]:
     for e in f["entities"]:
         e["name"] = fix(e["name"])
     for r in f["relations"]:
-        r["a"], r["b"] = fix(r["a"]), fix(r["b"])
+        r[0], r[2] = fix(r[0]), fix(r[2])
     for a in f["anchors"]:
-        a["name"] = fix(a["name"])
+        a[0] = fix(a[0])
     for a in f["actions"]:
-        a["name"] = fix(a["name"])
-        if a["to"] is not None:
-            a["to"] = fix(a["to"])
+        a[0] = fix(a[0])
+        if a[1] == "to":
+            a[2] = fix(a[2])
     return unknown
 
 
-def _solve(facts: dict, width: int, height: int):
-    """Solver hook (lazy import; tests may replace it). Raises ImportError when no solver exists."""
-    from helpers.solver import layout_from_facts  # noqa: PLC0415 - may not exist yet
-    return layout_from_facts(facts, width, height)
+def _solve(facts: dict, width: int, height: int, objects: list[str]):
+    """Solver hook (lazy import; tests may replace it): a layout per state, or None. ImportError without a solver."""
+    from helpers.solver import layout_from_facts  # noqa: PLC0415
+    return layout_from_facts(facts, width, height, objects=objects)
 
 
 def _read_facts(text: str, example: dict, style: str, solve: bool) -> Parsed:
@@ -503,29 +448,31 @@ def _read_facts(text: str, example: dict, style: str, solve: bool) -> Parsed:
         except (ValueError, RecursionError) as e:
             return Parsed(False, f"invalid JSON: {str(e)[:60]}")
     else:
-        raw = _parse_facts_compact(text, example)  # may raise _Bad
+        raw = _parse_facts_compact(text)  # may raise _Bad
     try:
         f = normalize_facts(raw)
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as e:
         return Parsed(False, f"bad facts: {str(e)[:80]}")
-    names = _lookup(example)
-    unknown = _canon_names(f, names)
+    unknown = _canon_names(f, _lookup(example))
     if unknown:
         return Parsed(False, f"unknown object {unknown[0][:40]!r}", facts=f)
-    if _n_fact_states(f) > _n_expected_fact_states(example):
-        return Parsed(False, "facts mention more states than the example has", facts=f)
+    n_states = len(example["states"])
+    if len(f["actions"]) + 1 != n_states:
+        return Parsed(False, f"{len(f['actions']) + 1} states, expected {n_states}", facts=f)
     if not solve:
         return Parsed(True, "not solved", facts=f)
     try:
-        states = _solve(f, example["width"], example["height"])
+        states = _solve(f, example["width"], example["height"], _names(example))
     except (ImportError, AttributeError):
         return Parsed(True, "solver unavailable", facts=f)
     except Exception as e:  # noqa: BLE001 - a solver failure on odd facts is an invalid prediction
         return Parsed(False, f"solver error: {type(e).__name__}: {str(e)[:60]}", facts=f)
     if states is None:
-        return Parsed(False, "facts inconsistent (no layout)", facts=f)
+        return Parsed(False, "facts inconsistent or do not fit the grid", facts=f)
     try:
         states = [{n: (int(p[0]), int(p[1])) for n, p in s.items()} for s in states]
+        if len(states) != n_states:
+            raise _Bad(f"{len(states)} states, expected {n_states}")
         for s in states:
             _complete(s, example)
     except _Bad as e:
@@ -546,7 +493,7 @@ def read_target(text: str, fmt: str, example: dict, style: str = "compact", solv
     try:
         if fmt == "facts":
             return _read_facts(text, example, style, solve)
-        _, blocks = _split_states(text, len(example["states"]))
+        blocks = _split_states(text, len(example["states"]))
         if fmt == "coords":
             names = _lookup(example)
             states = [_read_coords(b, example, names) for b in blocks]

@@ -16,16 +16,23 @@ from typing import Callable, Sequence
 
 import torch
 
+from .world import RELATIONS
+
 FORMAT_CHARS: dict[str, str] = {
-    "coords": string.digits + " \n.,:;()[]=-",
-    "grid": string.digits + " \n.,:;|=-#",
+    "coords": string.digits + " \n.,:;()[]=-|+",
+    "grid": string.digits + " \n.,:;|=-#@",
 }
 """Characters a constrained completion may use besides the scene's names and symbols."""
+FORMAT_WORDS: dict[str, tuple[str, ...]] = {
+    "coords": ("State",) + RELATIONS,   # multi-state headers; relation lines of the 'relations' style
+    "grid": ("State",),
+}
+"""Words always allowed (as token pieces) in a constrained completion."""
 
 
 def encode_prompt(tok, prompt: str) -> list[int]:
-    """Prompt token ids exactly as generation sees them (no special tokens added)."""
-    return list(tok(prompt, add_special_tokens=False)["input_ids"])
+    """Prompt token ids exactly as training sees them (``train.encode_pair``: special tokens as the tokenizer adds them)."""
+    return list(tok.encode(prompt, add_special_tokens=True))
 
 
 def _device_of(model) -> torch.device:
@@ -59,7 +66,7 @@ def allowed_mask(tok, fmt: str, names: Sequence[str], vocab_size: int | None = N
     for i, s in enumerate(strs):
         if s and set(s) <= chars:
             mask[i] = True
-    for name in names:
+    for name in list(names) + list(FORMAT_WORDS.get(fmt, ())):
         for a in range(len(name)):
             for b in range(a + 1, len(name) + 1):
                 for i in by_stripped.get(name[a:b].strip() or "\0", ()):

@@ -69,6 +69,35 @@ def _pred_signs(pred: list[dict] | None, q: dict) -> tuple[int, int] | None:
     return sign(ax - bx), sign(ay - by)
 
 
+def _outcome(q: dict, pred: list[dict] | None) -> dict:
+    """How one query fares: predicted label (None = no usable prediction), per-axis and overall correctness
+    on the determined axes (``correct`` is None when the text determines neither axis)."""
+    xd, yd = bool(q.get("x_determined", True)), bool(q.get("y_determined", True))
+    tx, ty = signs_of(q["relation"])
+    ps = _pred_signs(pred, q)
+    x_ok = (ps is not None and ps[0] == tx) if xd else None
+    y_ok = (ps is not None and ps[1] == ty) if yd else None
+    correct = None if not (xd or yd) else (x_ok is not False and y_ok is not False)
+    return {"a": q["a"], "b": q["b"], "state": q.get("state", 0), "relation": q["relation"],
+            "pred": None if ps is None else relation_from_signs(*ps), "x_determined": xd, "y_determined": yd,
+            "x_ok": x_ok, "y_ok": y_ok, "correct": correct, "hops": q.get("hops", 0), "status": q.get("status", ""),
+            "pred_signs": ps}
+
+
+def query_outcomes(examples: list[dict], parsed: list[Parsed | None]) -> list[list[dict]]:
+    """Per example, one record per query (see ``_outcome``; JSON-serialisable) for predictions.jsonl."""
+    out = []
+    for ex, p in zip(examples, parsed):
+        pred = _pred_states(ex, p)
+        rows = []
+        for q in ex.get("queries", []):
+            o = _outcome(q, pred)
+            o.pop("pred_signs")
+            rows.append(o)
+        out.append(rows)
+    return out
+
+
 class _Counter:
     def __init__(self) -> None:
         self.k = 0
@@ -91,7 +120,9 @@ def score(examples: list[dict], parsed: list[Parsed | None], target: str = "cano
     ``facts``: also score predicted facts (default: when any prediction carries facts).
     Keys: relation_acc, above_acc, axis_acc, x_acc, y_acc, above_acc_if_yflipped, validity,
     exact_match, mean_coord_error (L1), mean_coord_error_euclid, n_coord_missing, by_hops,
-    by_state, by_status, by_yflipped, confusion, and facts_triple / facts_exact_match when scored.
+    by_state, by_status, by_yflipped, confusion (9 x 10 counts: rows RELATIONS = true, cols RELATIONS +
+    'invalid' = predicted), and, when facts are scored, triple_f1 (micro F1, bootstrap CI over examples;
+    also carries precision/recall/tp/n_pred/n_gold), triple_precision, triple_recall, facts_exact_match.
     """
     if len(examples) != len(parsed):
         raise ValueError(f"{len(examples)} examples but {len(parsed)} predictions")
@@ -109,14 +140,12 @@ def score(examples: list[dict], parsed: list[Parsed | None], target: str = "cano
         valid.add(p is not None and p.valid)
         pred = _pred_states(ex, p)
         for q in ex.get("queries", []):
-            xd, yd = bool(q.get("x_determined", True)), bool(q.get("y_determined", True))
-            if not (xd or yd):
+            o = _outcome(q, pred)
+            if o["correct"] is None:
                 continue
-            tx, ty = signs_of(q["relation"])
-            ps = _pred_signs(pred, q)
-            okx = ps is not None and ps[0] == tx
-            oky = ps is not None and ps[1] == ty
-            ok = (okx or not xd) and (oky or not yd)
+            xd, yd, ok, ps = o["x_determined"], o["y_determined"], o["correct"], o["pred_signs"]
+            okx, oky = bool(o["x_ok"]), bool(o["y_ok"])
+            ty = signs_of(q["relation"])[1]
             for c in (rel, by_hops[q.get("hops", 0)], by_state[q.get("state", 0)],
                       by_status[q.get("status", "")], by_flip[bool(ex.get("y_flipped", False))]):
                 c.add(ok)
@@ -153,21 +182,37 @@ def score(examples: list[dict], parsed: list[Parsed | None], target: str = "cano
         "by_state": {s: c.stat() for s, c in sorted(by_state.items())},
         "by_status": {s: c.stat() for s, c in sorted(by_status.items())},
         "by_yflipped": {f: c.stat() for f, c in sorted(by_flip.items())},
-        "confusion": {"rows": list(RELATIONS), "cols": cols, "counts": conf.tolist()},
+        "confusion": conf.tolist(),
     }
     if facts is None:
         facts = any(p is not None and p.facts is not None for p in parsed)
     if facts:
-        tp = npred = ngold = 0
+        counts = []
         fexact = _Counter()
         for ex, p in zip(examples, parsed):
             pf = p.facts if p is not None else None
             r = triple_prf(pf, ex["facts"])
-            tp, npred, ngold = tp + r["tp"], npred + r["n_pred"], ngold + r["n_gold"]
+            counts.append((r["tp"], r["n_pred"], r["n_gold"]))
             fexact.add(facts_equal(pf, ex["facts"]))
-        out["facts_triple"] = _prf(tp, npred, ngold)
+        tp, npred, ngold = (int(v) for v in np.sum(counts, axis=0)) if counts else (0, 0, 0)
+        prf = _prf(tp, npred, ngold)
+        lo, hi = _bootstrap_f1(np.asarray(counts, dtype=float).reshape(-1, 3))
+        out["triple_f1"] = {"value": prf["f1"], "n": len(counts), "k": None, "ci_low": lo, "ci_high": hi, **prf}
+        out["triple_precision"] = stat(tp, npred)
+        out["triple_recall"] = stat(tp, ngold)
         out["facts_exact_match"] = fexact.stat()
     return out
+
+
+def _bootstrap_f1(counts: np.ndarray, reps: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of micro F1, resampling examples (rows: tp, n_pred, n_gold)."""
+    if len(counts) == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    s = counts[rng.integers(0, len(counts), size=(reps, len(counts)))].sum(axis=1)
+    den = s[:, 1] + s[:, 2]
+    f1 = np.where(den > 0, 2 * s[:, 0] / np.maximum(den, 1), 1.0)
+    return float(np.percentile(f1, 2.5)), float(np.percentile(f1, 97.5))
 
 
 # ------------------------------------------------------------------------------------------- facts
@@ -181,21 +226,21 @@ def _safe_norm(f: dict | None) -> dict | None:
         return None
 
 
-def _triple(a: str, rel: str, b: str, state: int, off: list[int] | None = None) -> tuple:
-    a, b = a.strip().lower(), b.strip().lower()
+def _triple(r: list, offsets: bool) -> tuple:
+    a, rel, b = r[0].strip().lower(), r[1], r[2].strip().lower()
+    off = tuple(r[3:5]) if offsets and len(r) == 5 else None
     if (a, b) > (b, a):  # one orientation per unordered pair: A r B == B inverse(r) A
         a, b, rel = b, a, inverse(rel)
-        off = None if off is None else [-off[0], -off[1]]
-    return (a, rel, b, state) if off is None else (a, rel, b, state, tuple(off))
+        off = None if off is None else (-off[0], -off[1])
+    return (a, rel, b) if off is None else (a, rel, b, off)
 
 
 def relation_triples(f: dict | None, offsets: bool = False) -> set[tuple]:
-    """Normalised relation triples ``(a, rel, b, state)`` (lower-case names, a <= b)."""
+    """Normalised relation triples ``(a, rel, b)`` (lower-case names, a <= b; ``offsets`` adds (dx, dy))."""
     n = _safe_norm(f)
     if n is None:
         return set()
-    return {_triple(r["a"], r["rel"], r["b"], r["state"], r["offset"] if offsets else None)
-            for r in n["relations"]}
+    return {_triple(r, offsets) for r in n["relations"]}
 
 
 def _prf(tp: int, npred: int, ngold: int) -> dict:
@@ -215,12 +260,11 @@ def _facts_key(f: dict | None) -> tuple | None:
     n = _safe_norm(f)
     if n is None:
         return None
-    low = lambda s: None if s is None else s.strip().lower()  # noqa: E731
+    low = lambda v: v.strip().lower() if isinstance(v, str) else v  # noqa: E731
     return (frozenset((low(e["name"]), tuple(sorted(e["props"].items()))) for e in n["entities"]),
-            frozenset(_triple(r["a"], r["rel"], r["b"], r["state"], r["offset"]) for r in n["relations"]),
-            frozenset((low(a["name"]), tuple(a["pos"]), a["state"]) for a in n["anchors"]),
-            tuple((low(a["name"]), None if a["move"] is None else tuple(a["move"]), low(a["to"]), a["state"])
-                  for a in n["actions"]))
+            frozenset(_triple(r, True) for r in n["relations"]),
+            frozenset((low(a[0]), a[1], a[2]) for a in n["anchors"]),
+            tuple(tuple(low(v) for v in a) for a in n["actions"]))
 
 
 def facts_equal(pred_facts: dict | None, gold_facts: dict) -> bool:
@@ -234,8 +278,10 @@ def facts_equal(pred_facts: dict | None, gold_facts: dict) -> bool:
 def confusion_table(score_dict: dict):
     """The confusion matrix as a DataFrame (rows: true relation, cols: predicted + 'invalid')."""
     import pandas as pd  # noqa: PLC0415
-    c = score_dict.get("confusion", score_dict)
-    df = pd.DataFrame(c["counts"], index=c["rows"], columns=c["cols"])
+    c = score_dict["confusion"] if isinstance(score_dict, dict) else score_dict
+    c = np.asarray(c, dtype=int)
+    cols = list(RELATIONS) + [INVALID] if c.shape[1] == len(RELATIONS) + 1 else list(RELATIONS)
+    df = pd.DataFrame(c, index=list(RELATIONS), columns=cols)
     df.index.name, df.columns.name = "true", "predicted"
     return df
 
@@ -251,13 +297,19 @@ def _mirror(rel: str, kind: str) -> str:
     raise ValueError(f"unknown flip kind {kind!r}")
 
 
-def flip_rate(conf, kind: str = "inverse") -> Stat:
-    """Share of (valid) relation errors whose prediction is the flipped true relation.
+def flip_rate(conf, kind: str = "inverse") -> float:
+    """Share of relation errors whose prediction is the flipped true relation (nan without errors);
+    ``flip_stat`` gives the same with its count and Wilson interval.
 
     ``kind``: 'inverse' (both axes: above->below, upper-left->lower-right), 'vertical' (y only:
     upper-left->lower-left) or 'horizontal' (x only). Accepts a score dict, its 'confusion' or a DataFrame.
     Errors exclude invalid predictions and relations whose flip is themselves (e.g. 'overlap').
     """
+    return flip_stat(conf, kind)["value"]
+
+
+def flip_stat(conf, kind: str = "inverse") -> Stat:
+    """``flip_rate`` as a Stat (k flipped errors out of n errors)."""
     df = conf if hasattr(conf, "loc") else confusion_table(conf)
     k = n = 0
     for t in RELATIONS:
@@ -276,8 +328,8 @@ def position_heatmap(examples: list[dict], parsed: list[Parsed | None], obj_inde
                      target: str = "canonical") -> tuple[np.ndarray, np.ndarray]:
     """Counts of where object ``objects[obj_index]`` is (target layouts) and is predicted, over all states.
 
-    Arrays are ``(H, W)`` with row 0 = top row (largest y), like the printed grid (``plt.imshow`` default);
-    H, W are the largest grid sizes among the examples (smaller grids sit at the bottom-left).
+    Arrays are ``(H, W)`` indexed ``[y, x]`` (row 0 = y 0, as ``plots.heatmap_pair`` expects; use
+    ``imshow(origin="lower")``); H, W are the largest grid sizes among the examples.
     Invalid predictions add nothing to the predicted counts.
     """
     if not examples:
@@ -291,8 +343,8 @@ def position_heatmap(examples: list[dict], parsed: list[Parsed | None], obj_inde
         name = ex["objects"][obj_index]["name"]
         for s in target_states(ex, target):
             if name in s:
-                true_c[H - 1 - s[name][1], s[name][0]] += 1
+                true_c[s[name][1], s[name][0]] += 1
         for s in _pred_states(ex, p) or []:
             if name in s and 0 <= s[name][0] < W and 0 <= s[name][1] < H:
-                pred_c[H - 1 - s[name][1], s[name][0]] += 1
+                pred_c[s[name][1], s[name][0]] += 1
     return true_c, pred_c

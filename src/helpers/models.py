@@ -81,6 +81,7 @@ def save(tok, model, directory) -> Path:
     d = Path(directory)
     d.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{d.name}.tmp-", dir=d.parent))
+    tmp.chmod(0o755)
     try:
         if getattr(model, "hf_quantizer", None) is not None:  # GGUF-dequantised models refuse to save otherwise
             model.hf_quantizer = None
@@ -133,10 +134,18 @@ def convert_smollm2(out_dir: Path | None = None) -> Path:
     return out
 
 
+def smollm2_tokenizer():
+    """The SmolLM2 tokenizer: from the cache when built, else straight from the GGUF (~7 s, no model conversion)."""
+    if (smollm2_cache_dir() / "tokenizer.json").exists():
+        return _load_tokenizer(smollm2_cache_dir())
+    transformers = _quiet_transformers()
+    return _prepare_tokenizer(transformers.AutoTokenizer.from_pretrained(gguf_dir(), gguf_file=GGUF_FILE))
+
+
 def tiny_random(seed: int = 0):
     """(tok, model): a 2-layer 64-wide Llama with the SmolLM2 tokenizer, random weights from ``seed``."""
     transformers = _quiet_transformers()
-    tok = _load_tokenizer(smollm2_cache_dir() if (smollm2_cache_dir() / "config.json").exists() else convert_smollm2())
+    tok = smollm2_tokenizer()
     cfg = transformers.LlamaConfig(
         vocab_size=len(tok), hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
         intermediate_size=128, max_position_embeddings=2048, tie_word_embeddings=True,
