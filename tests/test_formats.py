@@ -22,8 +22,7 @@ def ex_qual() -> dict:
         "text": "Alice is above the red house. Rabbit is right of the house.",
         "facts": {"entities": [{"name": "Alice", "props": {}}, {"name": "the house", "props": {"colour": "red"}},
                                {"name": "Rabbit", "props": {}}],
-                  "relations": [{"a": "Alice", "rel": "above", "b": "the house"},
-                                {"a": "Rabbit", "rel": "right", "b": "the house"}],
+                  "relations": [["Alice", "above", "the house"], ["Rabbit", "right", "the house"]],
                   "anchors": [], "actions": []},
         "states": [{"Alice": [2, 3], "the house": [2, 0], "Rabbit": [4, 0]}],
         "canonical": [{"Alice": [1, 3], "the house": [1, 1], "Rabbit": [3, 1]}],
@@ -50,11 +49,9 @@ def ex_multi() -> dict:
         "text": "The box is at 1 1. Bob is 1 left of the box. Cat is on the box. Bob moves up 1. Cat moves to Bob.",
         "facts": {"entities": [{"name": "Bob", "props": {}}, {"name": "the box", "props": {}},
                                {"name": "Cat", "props": {}}],
-                  "anchors": [{"name": "the box", "pos": [1, 1]}],
-                  "relations": [{"a": "Bob", "rel": "left", "b": "the box", "offset": [-1, 0]},
-                                {"a": "Cat", "rel": "overlap", "b": "the box", "offset": [0, 0]}],
-                  "actions": [{"name": "Bob", "move": [0, 1], "state": 1},
-                              {"name": "Cat", "to": "Bob", "state": 2}]},
+                  "anchors": [["the box", 1, 1]],
+                  "relations": [["Bob", "left", "the box", -1, 0], ["Cat", "overlap", "the box", 0, 0]],
+                  "actions": [["Bob", 0, 1], ["Cat", "to", "Bob"]]},
         "states": [s0, s1, s2],
         "canonical": copy.deepcopy([s0, s1, s2]),
         "queries": [
@@ -102,8 +99,11 @@ def test_write_facts_compact():
     assert write_target(ex_qual(), "facts") == (
         "- Alice\n- the house | colour=red\n- Rabbit\nAlice | above | the house\nRabbit | right | the house")
     assert write_target(ex_multi(), "facts") == (
-        "- Bob\n- the box\n- Cat\nState1:\n@ the box 1 1\nBob | left | the box | -1 0\n"
-        "Cat | overlap | the box | 0 0\nState2:\nmove Bob 0 1\nState3:\nmove Cat to Bob")
+        "- Bob\n- the box\n- Cat\n@ the box 1 1\nBob | left | the box | -1 0\n"
+        "Cat | overlap | the box | 0 0\nmove Bob 0 1\nmove Cat to Bob")
+    js = json.loads(write_target(ex_multi(), "facts", style="json"))
+    assert js["relations"][0] == {"subject": "Bob", "relation": "left", "object": "the box", "dx": -1, "dy": 0}
+    assert js["actions"] == [{"object": "Bob", "dx": 0, "dy": 1}, {"object": "Cat", "to": "Bob"}]
 
 
 @pytest.mark.parametrize("make", EXAMPLES)
@@ -120,7 +120,7 @@ def test_roundtrip_maps(make, fmt, style, target):
 @pytest.mark.parametrize("style", ["compact", "json"])
 def test_roundtrip_facts(make, style, monkeypatch):
     ex = make()
-    monkeypatch.setattr(formats, "_solve", lambda f, w, h: copy.deepcopy(ex["canonical"]))
+    monkeypatch.setattr(formats, "_solve", lambda f, w, h, o: copy.deepcopy(ex["canonical"]))
     p = read_target(write_target(ex, "facts", style=style), "facts", ex, style)
     assert p.valid, p.reason
     assert p.facts == normalize_facts(ex["facts"])
@@ -151,24 +151,30 @@ def test_facts_without_solver_or_inconsistent(monkeypatch):
 def test_facts_names_case_insensitive_and_unknown():
     ex = ex_qual()
     p = read_target("alice | above | THE HOUSE", "facts", ex, solve=False)
-    assert p.valid and p.facts["relations"][0]["a"] == "Alice" and p.facts["relations"][0]["b"] == "the house"
+    assert p.valid and p.facts["relations"] == [["Alice", "above", "the house"]]
     p = read_target("Zed | above | the house", "facts", ex, solve=False)
     assert not p.valid and "unknown" in p.reason and p.facts is not None
     assert not read_target("Alice | north | the house", "facts", ex, solve=False).valid
     assert not read_target("Alice | above", "facts", ex, solve=False).valid
-    assert not read_target("move Alice 0 1", "facts", ex, solve=False).valid  # action needs a later state
+    p = read_target("move Alice 0 1", "facts", ex, solve=False)  # one action = two states, example has one
+    assert not p.valid and "states" in p.reason
+    assert not read_target("State1:\nAlice | above | the house", "facts", ex, solve=False).valid
+    assert not read_target("Alice | above | the house | 1", "facts", ex, solve=False).valid
 
 
-def test_normalize_facts_aliases():
+def test_normalize_facts_aliases_and_errors():
     f = normalize_facts({"objects": ["A", {"name": "B", "colour": "red"}],
-                         "relations": [["A", "left", "B", [-1, 0]]],
-                         "actions": [{"object": "A", "by": [0, 1]}, {"object": "B", "to": "A"}]})
-    assert f["entities"][1] == {"name": "B", "props": {"colour": "red"}}
-    assert f["relations"][0] == {"a": "A", "rel": "left", "b": "B", "offset": [-1, 0], "state": 0}
-    assert [a["state"] for a in f["actions"]] == [1, 2]
-    per_state = normalize_facts({"states": [{"relations": [{"subject": "A", "relation": "above", "object": "B"}]},
-                                            {"actions": [{"name": "A", "move": [1, 0]}]}]})
-    assert per_state["actions"][0]["state"] == 1 and per_state["relations"][0]["state"] == 0
+                         "relations": [["A", "left", "B", [-1, 0]], {"subject": "B", "relation": "right", "object": "A"}],
+                         "anchors": [{"object": "A", "x": 0, "y": 2}],
+                         "actions": [{"object": "A", "by": [0, 1]}, {"object": "B", "to": "A"}, ("A", 1.0, 2)]})
+    assert f == {"entities": [{"name": "A", "props": {}}, {"name": "B", "props": {"colour": "red"}}],
+                 "relations": [["A", "left", "B", -1, 0], ["B", "right", "A"]], "anchors": [["A", 0, 2]],
+                 "actions": [["A", 0, 1], ["B", "to", "A"], ["A", 1, 2]]}
+    for bad in [[], {"relations": [["A", "up", "B"]]}, {"relations": [["A", "left"]]}, {"anchors": [["A", 1.5, 0]]},
+                {"actions": [{"object": "A"}]}, {"entities": [{"name": ""}]}, {"relations": "x"},
+                {"anchors": [["A", True, 0]]}, {"actions": [["A", float("nan"), 0]]}]:
+        with pytest.raises(ValueError):
+            normalize_facts(bad)
 
 
 def test_coords_reader_rules():
@@ -229,7 +235,8 @@ def _mutations(rng: random.Random, valid: list[str]) -> str:
     if kind == 6:
         return "\n".join(rng.sample(lines, len(lines))) + rng.choice(["", "\n", "\nState9:"])
     return rng.choice(["[" * 5000, "{" * 3000, "null", "[]", "{}", '{"states": 1}', '{"relations": [[1,2,3]]}',
-                       '{"entities": [{"name": 1}]}', '{"actions": [{"name": "Bob", "move": [1e400, 0]}]}',
+                       '{"entities": [{"name": 1}]}', '{"actions": [{"object": "Bob", "dx": 1e400, "dy": 0}]}',
+                       '{"relations": [["Bob", "left", "Cat", NaN, 0]]}', '{"anchors": [["Bob", 1e9, 1]]}',
                        "\x00" * 10, "\u202e" + s, s * 3])
 
 
@@ -238,7 +245,7 @@ def test_fuzz_readers_never_raise(monkeypatch):
     exs = [ex_qual(), ex_multi()]
     calls = {"n": 0}
 
-    def fake_solver(f, w, h):  # fast stand-in that also misbehaves
+    def fake_solver(f, w, h, o):  # fast stand-in that also misbehaves
         calls["n"] += 1
         r = calls["n"] % 4
         if r == 0:
@@ -253,7 +260,7 @@ def test_fuzz_readers_never_raise(monkeypatch):
     t0 = time.perf_counter()
     n = 0
     n_valid = 0
-    for i in range(12000):
+    for i in range(30000):
         ex = exs[i % 2]
         f, s = combos[i % len(combos)]
         text = _mutations(rng, valid_texts[(id(ex), f, s)])
@@ -267,5 +274,28 @@ def test_fuzz_readers_never_raise(monkeypatch):
         n += 1
         n_valid += p.valid
         json.dumps(p.facts)  # facts are always JSON-serialisable
-    assert n == 12000 and 0 < n_valid < n
+    assert n == 30000 and 0 < n_valid < n
     assert time.perf_counter() - t0 < 10
+
+
+@pytest.mark.parametrize("cfg_kw", [
+    {}, {"mode": "exact", "n_actions": 2, "props": 0.5, "n_objects": 4},
+    {"structure": "chain", "n_objects": 5, "n_actions": 1}, {"axis_convention": "mixed", "width": 6, "height": 4}])
+def test_roundtrip_generated_examples_with_real_solver(cfg_kw):
+    """Every format round-trips on generated examples; facts go through the real solver to the canonical map."""
+    from helpers.generate import DataConfig, make_example
+    cfg = DataConfig(**cfg_kw)
+    rng = random.Random(7)
+    for i in range(15):
+        ex = json.loads(json.dumps(make_example(cfg, rng, f"t-{i}", "test_iid")))  # as stored on disk
+        for fmt in FORMATS:
+            for style in formats.STYLES[fmt]:
+                for target in ("canonical", "random"):
+                    p = read_target(write_target(ex, fmt, target, style), fmt, ex, style)
+                    assert p.valid, (fmt, style, p.reason)
+                    if fmt == "facts":
+                        assert p.facts == normalize_facts(ex["facts"])
+                        if not ex.get("y_flipped"):  # targets are flipped maps; the solver is not
+                            assert p.states == tup(ex["canonical"])
+                    else:
+                        assert p.states == tup(ex["canonical" if target == "canonical" else "states"])

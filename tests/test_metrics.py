@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from helpers.formats import Parsed, normalize_facts
-from helpers.metrics import (confusion_table, facts_equal, flip_rate, mean_stat, position_heatmap, score, stat,
-                             triple_prf, wilson)
+from helpers.metrics import (confusion_table, facts_equal, flip_rate, flip_stat, mean_stat, position_heatmap,
+                             query_outcomes, score, stat, triple_prf, wilson)
 from helpers.world import RELATIONS
 from test_formats import ex_multi, ex_qual
 
@@ -124,29 +124,30 @@ def test_yflip_diagnosis():
     assert s["above_acc"]["k"] == 1  # only the y-equal query (right) survives
     assert s["above_acc_if_yflipped"]["value"] == 1.0
     assert s["by_yflipped"][True]["n"] == 3
-    assert flip_rate(s, "vertical")["value"] == 1.0  # both errors are vertical mirrors
-    assert flip_rate(s, "inverse")["value"] == 0.5  # above->below is also an inverse; upper-left->lower-left is not
+    assert flip_rate(s, "vertical") == 1.0  # both errors are vertical mirrors
+    assert flip_rate(s["confusion"], "inverse") == 0.5  # above->below is an inverse; upper-left->lower-left is not
 
 
 def test_flip_rate_known():
     s = score([], [])
     c = s["confusion"]
-    i = {r: k for k, r in enumerate(c["cols"])}
-    c["counts"][RELATIONS.index("above")][i["below"]] = 2
-    c["counts"][RELATIONS.index("above")][i["upper-left"]] = 1
-    c["counts"][RELATIONS.index("left")][i["right"]] = 1
-    c["counts"][RELATIONS.index("left")][i["left"]] = 5
-    c["counts"][RELATIONS.index("left")][i["invalid"]] = 7  # invalid is not a relation error
-    assert (flip_rate(s)["k"], flip_rate(s)["n"]) == (3, 4)
-    assert (flip_rate(c, "vertical")["k"], flip_rate(c, "vertical")["n"]) == (2, 3)
-    assert flip_rate(confusion_table(s), "horizontal")["n"] == 1
-    assert math.isnan(flip_rate(score([], []))["value"])
+    assert len(c) == 9 and all(len(r) == 10 for r in c)
+    i = {r: k for k, r in enumerate(list(RELATIONS) + ["invalid"])}
+    c[RELATIONS.index("above")][i["below"]] = 2
+    c[RELATIONS.index("above")][i["upper-left"]] = 1
+    c[RELATIONS.index("left")][i["right"]] = 1
+    c[RELATIONS.index("left")][i["left"]] = 5
+    c[RELATIONS.index("left")][i["invalid"]] = 7  # invalid is not a relation error
+    assert flip_rate(s) == 0.75 and (flip_stat(s)["k"], flip_stat(s)["n"]) == (3, 4)
+    assert (flip_stat(c, "vertical")["k"], flip_stat(c, "vertical")["n"]) == (2, 3)
+    assert flip_stat(confusion_table(s), "horizontal")["n"] == 1
+    assert flip_rate([r[:9] for r in c]) == 0.75  # a 9 x 9 matrix works too
+    assert math.isnan(flip_rate(score([], [])))
 
 
 def test_triple_prf_and_facts_equal():
     gold = ex_qual()["facts"]
-    pred = {"relations": [{"a": "the HOUSE", "rel": "below", "b": "alice"},
-                          {"a": "Rabbit", "rel": "left", "b": "the house"}]}
+    pred = {"relations": [["the HOUSE", "below", "alice"], ["Rabbit", "left", "the house"]]}
     r = triple_prf(pred, gold)
     assert (r["tp"], r["n_pred"], r["n_gold"]) == (1, 2, 2) and r["f1"] == pytest.approx(0.5)
     r = triple_prf(None, gold)
@@ -154,20 +155,19 @@ def test_triple_prf_and_facts_equal():
     assert triple_prf({"relations": "junk"}, gold)["n_pred"] == 0
     assert triple_prf({}, {})["f1"] == 1.0
     same = copy.deepcopy(gold)
-    same["relations"] = [{"a": "the house", "rel": "left", "b": "RABBIT"},
-                         {"a": "The House", "rel": "below", "b": "Alice"}]
+    same["relations"] = [["the house", "left", "RABBIT"], ["The House", "below", "Alice"]]
     same["entities"] = list(reversed(same["entities"]))
     assert facts_equal(same, gold)
     assert not facts_equal(pred, gold) and not facts_equal(None, gold)
     g2 = ex_multi()["facts"]
     flipped = copy.deepcopy(g2)
-    flipped["relations"][0] = {"a": "the box", "rel": "right", "b": "Bob", "offset": [1, 0]}
+    flipped["relations"][0] = ["the box", "right", "Bob", 1, 0]
     assert facts_equal(flipped, g2)
-    flipped["relations"][0]["offset"] = [2, 0]
+    flipped["relations"][0] = ["the box", "right", "Bob", 2, 0]
     assert not facts_equal(flipped, g2)
+    assert triple_prf(flipped, g2)["f1"] == 1.0  # triples ignore offsets
     swapped = copy.deepcopy(g2)
     swapped["actions"] = list(reversed(swapped["actions"]))
-    swapped["actions"][0]["state"], swapped["actions"][1]["state"] = 1, 2
     assert not facts_equal(swapped, g2)  # actions are ordered
 
 
@@ -176,19 +176,22 @@ def test_score_with_facts():
     p1 = P(*e1["canonical"], facts=normalize_facts(e1["facts"]))
     p2 = Parsed(False, "bad", [], None)
     s = score([e1, e2], [p1, p2])
-    assert s["facts_triple"]["tp"] == 2 and s["facts_triple"]["n_gold"] == 4
-    assert s["facts_triple"]["recall"] == 0.5 and s["facts_triple"]["precision"] == 1.0
+    t = s["triple_f1"]
+    assert t["tp"] == 2 and t["n_gold"] == 4 and t["n"] == 2
+    assert t["recall"] == 0.5 and t["precision"] == 1.0 and t["value"] == pytest.approx(2 / 3)
+    assert 0 <= t["ci_low"] <= t["value"] <= t["ci_high"] <= 1
+    assert (s["triple_recall"]["k"], s["triple_recall"]["n"]) == (2, 4)
     assert (s["facts_exact_match"]["k"], s["facts_exact_match"]["n"]) == (1, 2)
-    assert "facts_triple" not in score([e1], [P(*e1["canonical"])])
+    assert "triple_f1" not in score([e1], [P(*e1["canonical"])])
 
 
 def test_position_heatmap():
     e1, e2 = ex_qual(), ex_multi()
     t, p = position_heatmap([e1, e2], [P(*e1["canonical"]), BAD], 0)
     assert t.shape == (4, 5) and p.shape == (4, 5)
-    assert t[0, 1] == 1  # Alice at (1, 3): top row
-    assert t[2, 0] == 1 and t[1, 0] == 2  # Bob (0,1) once, (0,2) twice (H = 4)
-    assert t.sum() == 4 and p.sum() == 1 and p[0, 1] == 1
+    assert t[3, 1] == 1  # Alice at (1, 3): indexed [y, x]
+    assert t[1, 0] == 1 and t[2, 0] == 2  # Bob (0,1) once, (0,2) twice
+    assert t.sum() == 4 and p.sum() == 1 and p[3, 1] == 1
     assert np.array_equal(position_heatmap([e1], [P(*e1["states"])], 0, target="random")[0],
                           position_heatmap([e1], [P(*e1["states"])], 0, target="random")[1])
 
@@ -196,3 +199,34 @@ def test_position_heatmap():
 def test_score_length_mismatch():
     with pytest.raises(ValueError):
         score([ex_qual()], [])
+
+
+def test_query_outcomes():
+    ex = ex_qual()
+    ex["queries"][1]["y_determined"] = False
+    out = query_outcomes([ex, ex_multi()], [P({"Alice": (1, 3), "the house": (1, 1), "Rabbit": (3, 0)}), BAD])
+    assert [o["correct"] for o in out[0]] == [True, True, True]
+    assert out[0][1]["pred"] == "lower-right" and out[0][1]["y_ok"] is None and out[0][1]["x_ok"] is True
+    assert [o["pred"] for o in out[1]] == [None, None, None] and not any(o["correct"] for o in out[1])
+    import json
+    json.dumps(out)
+
+
+def test_score_on_generated_data_is_perfect_for_gold_maps():
+    """Gold maps (canonical target) score 1.0 on every relation metric; a y-mirrored map does not."""
+    import random
+    from helpers.formats import read_target, write_target
+    from helpers.generate import DataConfig, make_example
+    rng = random.Random(1)
+    exs = [make_example(DataConfig(n_objects=4, n_actions=1, structure="chain"), rng, f"t{i}", "t") for i in range(30)]
+    exs += [make_example(DataConfig(mode="exact"), rng, f"e{i}", "t") for i in range(10)]
+    for target in ("canonical", "random"):
+        parsed = [read_target(write_target(e, "coords", target), "coords", e) for e in exs]
+        s = score(exs, parsed, target=target)
+        for m in ("relation_acc", "above_acc", "axis_acc", "validity", "exact_match"):
+            assert s[m]["value"] == 1.0, (target, m)
+        assert s["relation_acc"]["n"] > 0 and s["mean_coord_error"]["value"] == 0
+    facts = [read_target(write_target(e, "facts"), "facts", e) for e in exs]
+    s = score(exs, facts)
+    assert s["relation_acc"]["value"] == 1.0 and s["triple_f1"]["value"] == 1.0
+    assert s["facts_exact_match"]["value"] == 1.0
