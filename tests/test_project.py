@@ -13,8 +13,9 @@ def test_environment_yml_points_at_requirements():
     reqs = (paths.ROOT / "requirements.txt").read_text()
     assert re.search(r"^torch==2\.13\.0$", reqs, re.M), "torch must stay pinned to the local CPU wheel"
     # every dependency lives in requirements.txt only: environment.yml lists none of its own besides python/pip
-    deps = [l.strip("- ").strip() for l in env.splitlines() if l.startswith("  - ") and ":" not in l]
-    assert set(deps) <= {"python=3.11", "pip"}
+    deps = env.split("dependencies:")[1]
+    conda_deps = [l.strip("- ").strip() for l in deps.splitlines() if l.startswith("  - ") and ":" not in l]
+    assert set(conda_deps) <= {"python=3.11", "pip"}
 
 
 def test_ci_runs_the_readme_test_command():

@@ -448,7 +448,7 @@ def to_examples(stories: Sequence[Mapping]) -> list[dict]:
                  "anchors": [], "actions": []}
         out.append({
             "id": st["id"], "split": f"babi{task}", "mode": "exact", "template_set": f"babi{task}",
-            "width": max(p[0] for p in lay.values()) + 1, "height": max(p[1] for p in lay.values()) + 1,
+            "size_known": False, "width": max(p[0] for p in lay.values()) + 1, "height": max(p[1] for p in lay.values()) + 1,
             "objects": [{"name": n, "symbol": sym[n], "props": _props(n, task)} for n in names],
             "text": " ".join(st["statements"]),
             "facts": facts,

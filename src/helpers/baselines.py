@@ -170,3 +170,14 @@ def rule_map(text: str, objects: Sequence[Any], width: int = 10, height: int = 1
     """Rule parser -> solver -> canonical map per state (None when the parsed facts are inconsistent)."""
     facts = rule_parser(text, objects, width, height, template_sets)
     return layout_from_facts(facts, width, height)
+
+
+def random_layouts(example: Mapping[str, Any], rng: random.Random) -> list[Layout]:
+    """Chance baseline: every object on a uniformly random cell (distinct cells), independently per state."""
+    w, h = example["width"], example["height"]
+    names = [o["name"] for o in example["objects"]]
+    out = []
+    for _ in example["states"]:
+        cells = rng.sample(range(w * h), len(names)) if len(names) <= w * h else [rng.randrange(w * h) for _ in names]
+        out.append({n: (c % w, c // w) for n, c in zip(names, cells)})
+    return out

@@ -65,8 +65,8 @@ def dataset_for(exp: Experiment) -> str:
 
 
 def _pairs(examples: list[dict], exp: Experiment) -> list[tuple[str, str]]:
-    from .formats import make_prompt, write_target
-    return [(make_prompt(ex["text"], exp.fmt), write_target(ex, exp.fmt, target=exp.target, style=exp.style))
+    from .formats import example_prompt, write_target
+    return [(example_prompt(ex, exp.fmt, exp.style), write_target(ex, exp.fmt, target=exp.target, style=exp.style))
             for ex in examples]
 
 
@@ -98,10 +98,10 @@ def _finetune(exp: Experiment, d: Path, train_ex: list[dict], val_ex: list[dict]
 def _fewshot(exp: Experiment, train_ex: list[dict], timer: runs.Timer, k: int = 3):
     """The base model, no training: k solved training examples in the prompt."""
     from . import infer, models
-    from .formats import make_prompt, write_target
+    from .formats import example_prompt, write_target
     with timer("load_model"):
         tok, model = models.load(exp.model)
-    shots = "".join(make_prompt(ex["text"], exp.fmt) + write_target(ex, exp.fmt, target=exp.target, style=exp.style)
+    shots = "".join(example_prompt(ex, exp.fmt, exp.style) + write_target(ex, exp.fmt, target=exp.target, style=exp.style)
                     + "\n\n" for ex in train_ex[:k])
 
     def predict(prompts: list[str], examples: list[dict]) -> list[str]:
@@ -113,15 +113,18 @@ def _fewshot(exp: Experiment, train_ex: list[dict], timer: runs.Timer, k: int = 
 
 def _rule(exp: Experiment):
     """Hand-written template parsing + the symbolic solver (the upper bound the seed wanted to avoid)."""
-    from . import baselines
+    from . import baselines, solver
     from .formats import write_target
 
     def predict(prompts: list[str], examples: list[dict]) -> list[str]:
         out = []
         for ex in examples:
-            facts = baselines.rule_parser(ex["text"], ex["objects"])
-            out.append(write_target({**ex, "facts": facts, "canonical": baselines.layout_or_none(facts, ex)},
-                                    exp.fmt, target="canonical", style=exp.style) if facts else "")
+            facts = baselines.rule_parser(ex["text"], ex["objects"], ex["width"], ex["height"])
+            layouts = solver.layout_from_facts(facts, ex["width"], ex["height"])
+            if exp.fmt == "facts":
+                out.append(write_target({**ex, "facts": facts}, "facts", style=exp.style))
+            else:
+                out.append(write_target({**ex, "canonical": layouts}, exp.fmt, style=exp.style) if layouts else "")
         return out
     return predict
 
@@ -147,11 +150,11 @@ def _prior(exp: Experiment, train_ex: list[dict], rng: random.Random):
 def evaluate(predict, exp: Experiment, dataset: str, d: Path, timer: runs.Timer) -> dict[str, dict]:
     """Predict every evaluation split, score it, write predictions.jsonl; returns split -> scores."""
     from . import generate, metrics
-    from .formats import make_prompt, read_target
+    from .formats import example_prompt, read_target
     scores, records = {}, []
     for split in exp.eval_sizes:
         examples = generate.load_split(dataset, split)
-        prompts = [make_prompt(ex["text"], exp.fmt) for ex in examples]
+        prompts = [example_prompt(ex, exp.fmt, exp.style) for ex in examples]
         with timer(f"predict_{split}"):
             raws = predict(prompts, examples)
         parsed = [read_target(r, exp.fmt, ex, style=exp.style) for r, ex in zip(raws, examples)]

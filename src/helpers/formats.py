@@ -68,11 +68,21 @@ class Parsed:
     facts: dict | None = None
 
 
-def make_prompt(text: str, fmt: str, style: str = "compact") -> str:
-    """Minimal prompt (no chat template); the style is named only when it is not the default."""
+def make_prompt(text: str, fmt: str, style: str = "compact", size: tuple[int, int] | None = None) -> str:
+    """Minimal prompt (no chat template); the style is named only when it is not the default, the grid size
+    (``W x H``) only when it is known (anchors such as "the top-right corner" need it)."""
     _check(fmt, style)
     tag = fmt if style == "compact" else f"{fmt}/{style}"
+    if size:
+        tag += f", {size[0]}x{size[1]}"
     return f"{text}\nMap ({tag}):\n"
+
+
+def example_prompt(example: dict, fmt: str, style: str = "compact") -> str:
+    """The prompt for a dataset example: its text, plus its grid size unless the example says the size is not
+    given to the model (``"size_known": false``, e.g. outside benchmarks whose map is only a bounding box)."""
+    size = (example["width"], example["height"]) if example.get("size_known", True) else None
+    return make_prompt(example["text"], fmt, style, size)
 
 
 def _check(fmt: str, style: str) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .formats import make_prompt
+from .formats import example_prompt
 from .world import sign
 
 
@@ -35,7 +35,7 @@ def features(tok, model, examples: list[dict], fmt: str = "coords", desc: str = 
     dev = next(model.parameters()).device
     feats, xy, scene, obj = [], [], [], []
     for si, ex in enumerate(tqdm(examples, desc=desc, leave=False)):
-        prompt = make_prompt(ex["text"], fmt)
+        prompt = example_prompt(ex, fmt)
         ids = _ids(tok, prompt)
         out = model(torch.tensor([ids], device=dev), output_hidden_states=True)
         hs = torch.stack(out.hidden_states, 0)[:, 0].float().cpu()  # [L+1, T, H]

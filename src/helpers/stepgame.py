@@ -608,7 +608,7 @@ def to_examples(items: Sequence[Mapping], mode: str = "complete", as_labelled: b
         height = max(p[1] for p in lay.values()) + 1
         used = [f for f in facts if f.a in lay and f.b in lay]
         out.append({
-            "id": f"{it['id']}-{mode}", "split": f"stepgame_{mode}", "width": width, "height": height,
+            "id": f"{it['id']}-{mode}", "split": f"stepgame_{mode}", "width": width, "height": height, "size_known": False,
             "mode": "exact", "template_set": "stepgame",
             "objects": [{"name": n, "symbol": n, "props": {}} for n in names],
             "text": text,

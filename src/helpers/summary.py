@@ -25,7 +25,8 @@ def records(run_dir: Path, metrics: Iterable[str] = METRICS) -> list[dict]:
     out = []
     for split, scores in res["splits"].items():
         for m in metrics:
-            s = scores.get(m)
+            # for the facts formulation "exact match" means the parsed facts equal the story's facts
+            s = scores.get("facts_exact_match" if m == "exact_match" and cfg.get("fmt") == "facts" else m)
             if isinstance(s, dict) and s.get("n"):
                 out.append({"experiment": cfg["experiment"], "formulation": cfg["formulation"], "model": cfg["model"],
                             "split": split, "metric": m, "value": s["value"], "n": s["n"],
