@@ -133,7 +133,8 @@ def _prior(exp: Experiment, train_ex: list[dict], rng: random.Random):
     """Position prior (each object's most common training position) or chance (uniform random layout)."""
     from . import baselines
     from .formats import write_target
-    prior = baselines.position_prior(train_ex, target=exp.target) if exp.method == "prior" else None
+    prior = (baselines.position_prior(train_ex, target="states" if exp.target == "random" else "canonical")
+             if exp.method == "prior" else None)
 
     def predict(prompts: list[str], examples: list[dict]) -> list[str]:
         out = []
@@ -169,6 +170,11 @@ def evaluate(predict, exp: Experiment, dataset: str, d: Path, timer: runs.Timer)
     return scores
 
 
+def _short(d: Path) -> str:
+    """A run folder relative to the output root, for messages."""
+    return str(d.relative_to(paths.RUNS.parent)) if paths.RUNS.parent in d.parents else str(d)
+
+
 def run(exp: Experiment, force: bool = False, verbose: bool = True) -> Path:
     """Run one experiment end to end (reusing a complete run folder) and return its folder."""
     if exp.method not in METHODS:
@@ -177,10 +183,10 @@ def run(exp: Experiment, force: bool = False, verbose: bool = True) -> Path:
     d, done = runs.start(exp.experiment, config, force=force)
     if done:
         if verbose:
-            print(f"reusing {d.relative_to(paths.ROOT)}  ({exp.label})")
+            print(f"reusing {_short(d)}  ({exp.label})")
         return d
     if verbose:
-        print(f"running {exp.label} -> {d.relative_to(paths.ROOT)}")
+        print(f"running {exp.label} -> {_short(d)}")
     seed_everything(exp.seed)
     set_threads()
     timer = runs.Timer()
