@@ -51,6 +51,7 @@ def default_dtype(device: str) -> torch.dtype:
 def _quiet_transformers():
     import transformers
     transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()  # "Loading weights" bars on every load
     return transformers
 
 

@@ -151,6 +151,7 @@ def n_layers(model) -> int:
 def prepare_model(cfg: TrainConfig, model):
     """Wrap with LoRA (top-K layers or all) or make every parameter trainable (``method="full"``)."""
     if cfg.method == "full":
+        model.float()  # fp32 master weights (a bf16 CUDA load is upcast; compute still runs under bf16 autocast)
         for p in model.parameters():
             p.requires_grad_(True)
         return model
@@ -404,7 +405,7 @@ def eval_loss(model, encoded, pad_id: int, device, batch_size: int, *, start: in
     lengths = [len(x) for x, _ in encoded]
     for idx in make_batches(lengths, batch_size, 0, 0, bucket=True, shuffle=False):
         b = collate(encoded, idx, pad_id, device)
-        pre = _stack_prefix(cache, idx, torch.float32) if cache is not None else None
+        pre = _stack_prefix(cache, idx, arch.inner.embed_tokens.weight.dtype) if cache is not None else None
         with (autocast or contextlib.nullcontext()):
             tot += float(loss_sum(model, b, arch=arch, start=start, prefix=pre, head_only=head_only))
         n += b["n_targets"]
@@ -423,7 +424,7 @@ def train(cfg: TrainConfig, tok, model, pairs: Sequence[tuple[str, str]],
     t_start = time.time()
     out_dir = Path(out_dir)
     dist = _Dist()
-    threads = cfg.threads or os.cpu_count() or 1
+    threads = cfg.threads or int(os.environ.get("SWM_THREADS", os.cpu_count() or 1))
     torch.set_num_threads(threads)
     device = dist.device or settings.device()
     cuda = str(device).startswith("cuda")
@@ -484,13 +485,14 @@ def train(cfg: TrainConfig, tok, model, pairs: Sequence[tuple[str, str]],
             mf.write(json.dumps(row) + "\n")
             mf.flush()
 
-    t_cache = time.time()
+    t_cache, c_cache = time.time(), time.process_time()
     cache_dtype = torch.bfloat16 if cfg.cache_dtype == "bfloat16" else torch.float32
     cache = val_cache = None
     if use_cache:
         cache = build_prefix_cache(model, enc, start, cfg.batch_size * 2, pad_id, device, cache_dtype, autocast())
-    cache_s = time.time() - t_cache
-    hidden_dtype = torch.float32
+    cache_s, cache_cpu_s = time.time() - t_cache, time.process_time() - c_cache
+    # cached states enter the trained layers in the model's own dtype (fp32 on CPU, even for a bf16 cache)
+    hidden_dtype = arch.inner.embed_tokens.weight.dtype if arch.ok else torch.float32
     t_val = time.time()
     if use_cache and val_enc:
         val_cache = build_prefix_cache(model, val_enc, start, cfg.batch_size * 2, pad_id, device,
@@ -510,11 +512,11 @@ def train(cfg: TrainConfig, tok, model, pairs: Sequence[tuple[str, str]],
         from tqdm.auto import tqdm
         pbar = tqdm(total=total, initial=step, desc="train", dynamic_ncols=True)
     last_loss, last_val = float("nan"), float("nan")
-    train_s, run_tokens = 0.0, 0
+    train_s, train_cpu_s, run_tokens = 0.0, 0.0, 0
     while step < total:
         batches = dist.shard(make_batches(lengths, cfg.batch_size, cfg.seed, epoch, cfg.bucket_by_length))
         for g in range(group, steps_per_epoch):
-            t0 = time.time()
+            t0, c0 = time.time(), time.process_time()
             chunk = batches[g * cfg.grad_accum:(g + 1) * cfg.grad_accum]
             colls = [collate(enc, idx, pad_id, device) for idx in chunk]
             n_tgt = max(1, sum(c["n_targets"] for c in colls))
@@ -537,6 +539,7 @@ def train(cfg: TrainConfig, tok, model, pairs: Sequence[tuple[str, str]],
             step += 1
             dt = time.time() - t0
             train_s += dt
+            train_cpu_s += time.process_time() - c0
             run_tokens += step_tokens
             tokens_total += step_tokens
             last_loss = step_loss / n_tgt
@@ -574,6 +577,7 @@ def train(cfg: TrainConfig, tok, model, pairs: Sequence[tuple[str, str]],
         "tokens": run_tokens, "tokens_per_s": run_tokens / max(1e-9, cache_s + train_s),
         "train_tokens_per_s": run_tokens / max(1e-9, train_s),
         "wall_s": wall, "cache_s": cache_s, "train_s": train_s, "eval_s": eval_s,
+        "cache_cpu_s": cache_cpu_s, "train_cpu_s": train_cpu_s,  # process CPU time: robust to shared CPUs
         "peak_rss_mb": peak_rss_mb(), "n_trainable": n_trainable, "device": str(device), "threads": threads,
         "prefix_layers_cached": start if use_cache else 0, "resumed_from": resumed_from,
     }
