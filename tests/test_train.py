@@ -8,6 +8,8 @@ import torch
 
 from helpers import train as T
 
+torch.set_num_threads(1)  # tiny matmuls: extra threads only add contention on shared CPUs
+
 WORDS = ("a b c d e f g h i j k l m n o p above below left right of the is map : ;").split()
 
 
@@ -130,7 +132,7 @@ class _Killed(Exception):
 
 def _cfg(**kw):
     base = dict(model="tiny", lora_r=4, lora_top_k_layers=2, lora_dropout=0.1, epochs=2, batch_size=4, lr=5e-3,
-                warmup_ratio=0.2, schedule="cosine", save_every=2, eval_every=2, seed=3, progress=False)
+                warmup_ratio=0.2, schedule="cosine", save_every=2, eval_every=2, seed=3, progress=False, threads=1)
     base.update(kw)
     return T.TrainConfig(**base)
 

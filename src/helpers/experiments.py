@@ -28,7 +28,8 @@ class Experiment:
     fmt: str = "coords"             # facts | grid | coords
     style: str = "compact"          # json | compact | relations (format variant)
     target: str = "canonical"       # random (the seed's) | canonical
-    data: dict = field(default_factory=dict)      # generate.DataConfig fields for the training distribution
+    data: dict = field(default_factory=dict)      # generate.DataConfig fields of the base (seed-like) distribution
+    mix: tuple = ()                 # training mixture: ((fraction, DataConfig overrides), ...); () = base only
     n_train: int = 1000
     n_val: int = 64
     eval_sizes: dict = field(default_factory=lambda: {"test_iid": 200})   # split -> number of stories
@@ -49,19 +50,39 @@ class Experiment:
 # ---------------------------------------------------------------- data
 
 def dataset_for(exp: Experiment) -> str:
-    """Name of the generated dataset this experiment trains and tests on (created on first use)."""
+    """Name of the generated dataset this experiment trains and tests on (created on first use).
+
+    Test splits are the standard ones around the base config; with a ``mix`` the training and validation
+    examples come from several configs (``train_0``, ``train_1``, ... files), concatenated and shuffled.
+    """
     from . import generate
     base = generate.DataConfig(**exp.data)
-    sizes = {"train": exp.n_train, "val": exp.n_val, **exp.eval_sizes}
-    key = runs.config_hash({"data": dataclasses.asdict(base), "sizes": sizes, "seed": exp.seed})
+    specs = generate.standard_splits(base)
+    unknown = set(exp.eval_sizes) - set(specs)
+    if unknown:
+        raise ValueError(f"unknown split(s) {sorted(unknown)}; choose from {sorted(specs)}")
+    sizes = {**exp.eval_sizes}
+    cfgs = {s: specs[s] for s in exp.eval_sizes}
+    for i, (frac, over) in enumerate(exp.mix or ((1.0, {}),)):
+        comp = dataclasses.replace(base, **over)
+        for split, n in (("train", exp.n_train), ("val", exp.n_val)):
+            name = f"{split}_{i}"
+            sizes[name], cfgs[name] = round(frac * n), comp
+    key = runs.config_hash({"data": dataclasses.asdict(base), "mix": exp.mix, "sizes": sizes, "seed": exp.seed})
     name = f"{exp.experiment}-{key}"
     if not (paths.DATA / name / "card.json").exists():
-        specs = generate.standard_splits(base)
-        unknown = set(sizes) - set(specs)
-        if unknown:
-            raise ValueError(f"unknown split(s) {sorted(unknown)}; choose from {sorted(specs)}")
-        generate.make_dataset(name, {s: specs[s] for s in sizes}, {s: n for s, n in sizes.items()}, seed=exp.seed)
+        generate.make_dataset(name, cfgs, sizes, seed=exp.seed)
     return name
+
+
+def load_training(dataset: str, split: str, exp: Experiment) -> list[dict]:
+    """All mixture components of ``train`` or ``val``, shuffled deterministically."""
+    from . import generate
+    out = []
+    for i in range(len(exp.mix) or 1):
+        out += generate.load_split(dataset, f"{split}_{i}")
+    random.Random(exp.seed).shuffle(out)
+    return out
 
 
 def _pairs(examples: list[dict], exp: Experiment) -> list[tuple[str, str]]:
@@ -91,7 +112,8 @@ def _finetune(exp: Experiment, d: Path, train_ex: list[dict], val_ex: list[dict]
     def predict(prompts: list[str], examples: list[dict]) -> list[str]:
         return infer.generate(tok, model, prompts, max_new_tokens=exp.max_new_tokens,
                               batch_size=exp.eval_batch_size, constrain=exp.constrain,
-                              example_names=[[o["name"] for o in ex["objects"]] for ex in examples])
+                              example_names=[[o["name"] for o in ex["objects"]] + [o["symbol"] for o in ex["objects"]]
+                                             for ex in examples])
     return predict
 
 
@@ -193,8 +215,8 @@ def run(exp: Experiment, force: bool = False, verbose: bool = True) -> Path:
     from . import generate
     with timer("data"):
         dataset = dataset_for(exp)
-        train_ex = generate.load_split(dataset, "train")
-        val_ex = generate.load_split(dataset, "val")
+        train_ex = load_training(dataset, "train", exp)
+        val_ex = load_training(dataset, "val", exp)
     rng = random.Random(exp.seed)
     if exp.method == "finetune":
         predict = _finetune(exp, d, train_ex, val_ex, timer)
