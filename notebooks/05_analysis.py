@@ -25,15 +25,19 @@ MODEL = None
 # %%
 from IPython.display import Markdown, display
 
-from helpers import analysis, experiments, profiles, summary, views
+from helpers import analysis, experiments, outside, probe, profiles, summary, views
 from helpers.settings import plot_style
 
 plot_style()
+budget = profiles.analysis_budget(PROFILE, MODEL)
 plans = {nb: profiles.plan(nb, PROFILE, model=MODEL, seed=SEED) for nb in ("parse", "grid", "coords")}
 run = {nb: {g: experiments.run_all(exps) for g, exps in groups.items()} for nb, groups in plans.items()}
-all_dirs = [d for groups in run.values() for dirs in groups.values() for d in dirs]
+outside_dirs = ([outside.rule_stepgame(budget["n_outside"]), outside.rule_babi(17), outside.rule_babi(19)]
+                if outside.available() else [])
+probe_dir = probe.run(run["coords"]["fixed"][0], budget["llm"], n_scenes=budget["n_probe"], seed=SEED)
+all_dirs = list(dict.fromkeys(d for groups in run.values() for dirs in groups.values() for d in dirs)) + outside_dirs
 table = summary.table(all_dirs)
-summary.write(table, extra=analysis.extra_records(PROFILE))
+summary.write(table, extra=analysis.extra_records([probe_dir]))
 print(f"{len(table)} records from {len(set(table.run))} runs -> reports/summary.json")
 
 # %% [markdown]
@@ -64,6 +68,38 @@ analysis.all_loss_curves(all_dirs, "05_loss_curves")
 
 # %%
 analysis.seed_vs_fixed(run, "05_seed_vs_fixed")
+
+# %% [markdown]
+# ## Is there a map inside the model?
+# Linear and MLP probes from each layer's hidden state at an object's last mention to that object's canonical
+# `(x, y)`, fitted on 70% of the scenes and scored on the other 30%: R^2 and the accuracy of the pairwise signs
+# (left/right, above/below) read off the probed coordinates. Fine-tuned vs base vs random-init weights.
+
+# %%
+probe_df = probe.figure(probe_dir, "05_probe")
+probe_df.pivot_table(index="formulation", columns="metric", values="value", aggfunc="max").round(3)
+
+# %% [markdown]
+# ## Outside benchmarks: how good is a hand-written reader?
+# StepGame (validation files, k = 1..10 hops) and bAbI tasks 17/19 (held-out training stories) through the
+# hand-written reader + solver, next to published results. StepGame's labels are noisy (some templates invert
+# the relation); the clean-story row shows the reader itself is exact. Model-based results on these benchmarks
+# are not in this profile (see `docs/benchmarks.md`).
+
+# %%
+if outside_dirs:
+    display(outside.stepgame_table(outside_dirs[0]))
+    display(summary.pivot(summary.table(outside_dirs[1:])))
+else:
+    print("../shared/benchmarks is not here: outside benchmarks skipped")
+
+# %% [markdown]
+# ## Engine speed
+# Measured by `benchmarks/train_throughput.py` and `benchmarks/infer_throughput.py` (naive baseline vs the engine,
+# each ratio measured within one run; see the JSON files in `reports/perf/`).
+
+# %%
+analysis.perf_figure("05_perf")
 
 # %% [markdown]
 # ## Explore the predicted maps

@@ -90,16 +90,45 @@ def seed_vs_fixed(run: dict, name: str) -> None:
     views.compare(dirs, labels, name, title="relation accuracy on test_iid: seed formulation vs fixed")
 
 
-def extra_records(profile: str) -> list[dict]:
-    """Summary records that do not come from experiment runs (throughput benchmark, outside benchmarks, probes)."""
+def perf_records() -> list[dict]:
+    """Speed-ups measured by benchmarks/*_throughput.py (each ratio measured within one run)."""
     out = []
     perf = paths.REPORTS / "perf"
-    for fname, metric in (("train_throughput.json", "train_speedup"), ("infer_throughput.json", "infer_speedup")):
-        p = perf / fname
-        if p.exists():
-            res = runs.read_json(p)
-            if "speedup" in res:
-                out.append({"experiment": "perf", "formulation": "engine", "model": res.get("model", ""),
-                            "split": "all", "metric": metric, "value": res["speedup"], "n": res.get("n", 0),
-                            "ci_low": None, "ci_high": None, "run": str(p.relative_to(paths.REPORTS.parent))})
+    rec = {"experiment": "perf", "formulation": "engine", "split": "all", "ci_low": None, "ci_high": None}
+    p = perf / "train_throughput.json"
+    if p.exists():
+        res = runs.read_json(p)
+        c = res["comparisons"].get("interleaved_top4")
+        if c:
+            out.append({**rec, "model": res["args"]["model"], "metric": "train_speedup", "value": c["speedup_3_epochs"],
+                        "n": c["n"], "run": "reports/perf/train_throughput.json"})
+    p = perf / "infer_throughput.json"
+    if p.exists():
+        for r in runs.read_json(p)["results"]:
+            best = max(r["rows"], key=lambda x: x["speedup"])
+            out.append({**rec, "model": r["model"], "metric": "infer_speedup", "value": best["speedup"],
+                        "n": best["n"], "run": "reports/perf/infer_throughput.json"})
     return out
+
+
+def extra_records(probe_dirs: Sequence[Path] = ()) -> list[dict]:
+    """Summary records that do not come from experiment runs: throughput benchmarks and probes."""
+    from . import probe
+    return perf_records() + [r for d in probe_dirs for r in probe.records(Path(d))]
+
+
+def perf_figure(name: str = "05_perf") -> "object":
+    """Throughput of the naive baseline vs the engine, as measured by the benchmark scripts."""
+    import pandas as pd
+    recs = perf_records()
+    if not recs:
+        print("no benchmark results in reports/perf (run `make bench`)")
+        return None
+    df = pd.DataFrame(recs)[["metric", "model", "value", "n"]]
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.barh([f"{r.metric} ({r.model})" for r in df.itertuples()], df.value)
+    ax.axvline(1, color="k", lw=1)
+    ax.set(xlabel="speed-up over the naive baseline (x)")
+    plots.save(fig, name)
+    plt.show()
+    return df

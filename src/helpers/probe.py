@@ -127,3 +127,79 @@ def probe_layers(F: np.ndarray, XY: np.ndarray, scene: np.ndarray, test_frac: fl
             P = mlp_probe(X[~te], XY[~te], X[te], seed=seed)
             out.append(ProbeResult(layer, "mlp", r2(XY[te], P), *pair_sign_acc(P, XY[te], scene[te])))
     return out
+
+
+def random_init_like(model, seed: int = 0):
+    """The same architecture with freshly initialised weights (the 'no learning at all' control)."""
+    from transformers import AutoModelForCausalLM
+    torch.manual_seed(seed)
+    m = AutoModelForCausalLM.from_config(model.config)
+    return m.to(next(model.parameters()).device).eval()
+
+
+def run(fixed_run: "Path", base_model: str, n_scenes: int = 240, seed: int = 0, force: bool = False) -> "Path":
+    """Probe the fine-tuned model of ``fixed_run``, its base model and a random-init copy on held-out scenes of
+    the seed's setting (canonical coordinates, which the text determines). Writes ``runs/probe/<hash>/``."""
+    from pathlib import Path
+
+    from . import experiments, generate, models, runs
+    from .predict import load_run
+    fixed_run = Path(fixed_run)
+    cfg = {"experiment": "probe", "formulation": "linear+mlp", "model": base_model, "fixed_run": fixed_run.name,
+           "n_scenes": n_scenes, "seed": seed, "data": {"n_objects": 3, "mode": "qualitative", "structure": "all_pairs"}}
+    d, done = runs.start("probe", cfg, force=force)
+    if done:
+        return d
+    timer = runs.Timer()
+    exp = experiments.Experiment(experiment="probe", formulation="scenes", data=cfg["data"], n_train=0, n_val=0,
+                                 eval_sizes={"test_iid": n_scenes}, seed=seed + 101)
+    examples = generate.load_split(experiments.dataset_for(exp), "test_iid")
+    results = {}
+    with timer("load"):
+        trained = load_run(fixed_run)
+        tok, base = models.load(base_model)
+        rand = random_init_like(base, seed)
+    for label, (t, m) in {"fine-tuned": (trained.tok, trained.model), "base": (tok, base),
+                          "random-init": (tok, rand)}.items():
+        with timer(label):
+            F, XY, scene, _ = features(t, m, examples, desc=f"probe {label}")
+            results[label] = [vars(r) for r in probe_layers(F, XY, scene, seed=seed)]
+    runs.finish(d, cfg, {}, timer.timings, extra={"layers": results, "n_items": int(len(XY))})
+    return d
+
+
+def records(d: "Path") -> list[dict]:
+    """Tidy summary records of a probe run (metric r2 and sign accuracy per layer, split 'layerN')."""
+    from . import metrics, runs
+    res = runs.read_json(d / "results.json")
+    out = []
+    for label, rows in res["layers"].items():
+        for r in rows:
+            lo, hi = metrics.wilson(r["sign_k"], r["sign_n"])
+            base = {"experiment": "probe", "formulation": f"{r['probe']}-{label}", "model": res["config"]["model"],
+                    "split": f"layer{r['layer']}", "run": str(d.name)}
+            out.append({**base, "metric": "r2", "value": r["r2"], "n": res["n_items"], "ci_low": None,
+                        "ci_high": None})
+            out.append({**base, "metric": "axis_acc", "value": r["sign_k"] / max(r["sign_n"], 1), "n": r["sign_n"],
+                        "ci_low": lo, "ci_high": hi})
+    return out
+
+
+def figure(d: "Path", name: str = "05_probe"):
+    """R^2 and pairwise sign accuracy per layer, for each model and probe."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from . import plots
+    df = pd.DataFrame(records(d))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for (form, g) in df.groupby("formulation"):
+        for ax, metric in zip(axes, ("r2", "axis_acc")):
+            gg = g[g.metric == metric]
+            ax.plot([int(s[5:]) for s in gg.split], gg.value, "-" if form.startswith("linear") else "--", label=form)
+    axes[0].set(xlabel="layer (0 = embeddings)", ylabel="R^2 of (x, y), held-out scenes", ylim=(-0.2, 1))
+    axes[1].set(xlabel="layer", ylabel="pairwise sign accuracy", ylim=(0.4, 1.01))
+    axes[1].legend(fontsize=7)
+    plots.save(fig, name)
+    plt.show()
+    return df

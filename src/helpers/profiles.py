@@ -1,9 +1,9 @@
 """Budgets per profile: which runs each notebook makes, on which model, with how much data.
 
 * ``smoke``   - tiny-random model and tens of examples: exercises every code path in minutes (tests).
-* ``default`` - sized for a 2-core CPU (``make report`` in about an hour): the seed replications and the
-  fixed formulation of the coordinates experiment on SmolLM2-135M; the ablations (target ambiguity, axis
-  convention, learning curve, grid shortcut, parse formats) on the small from-scratch Llama, which is ~20x cheaper.
+* ``default`` - sized for a 2-core CPU: SmolLM2-135M with LoRA on its top 4 layers (frozen prefix cached) at the
+  seed's budget for every run, the from-scratch Llama as the "does pretraining matter" control, a learning
+  curve up to the seed's 1000 examples.
 * ``full``    - the seed's budgets and every ablation on the pretrained model (a GPU is advised); pass
   ``MODEL=meta-llama/Llama-3.2-1B`` to replicate the seed's exact model.
 """
@@ -36,22 +36,23 @@ def _check(profile: str) -> None:
 def _budget(profile: str, model: str | None) -> dict:
     """Models and sizes per profile. ``model`` overrides the pretrained model of the fine-tuned runs.
 
-    default: SmolLM2-135M (LoRA r=16 on the top 4 of 30 layers, the frozen 26 layers' outputs cached) for the
-    coordinates seed replication, the fixed coordinates model and the few-shot baseline; every other run uses the
-    4.3M-parameter from-scratch Llama, which trains ~20x faster on this CPU.
+    default: every run on SmolLM2-135M (LoRA r=16 on the top 4 of 30 layers, the frozen 26 layers' outputs
+    cached) at the seed's budget (1000 examples, 3 epochs), except the from-scratch control (a 4.3M-parameter
+    Llama, full training, 6 epochs); the learning curve stops at 1000 examples.
     """
     if profile == "smoke":
-        return dict(llm="tiny-random", cheap="scratch", n_seed=32, n_fixed=48, n_big=48, epochs=1, n_eval=6,
-                    n_iid=10, n_fewshot=4, curve=(16, 32),
+        return dict(llm="tiny-random", cheap="scratch", n_seed=32, n_fixed=48, epochs=1, n_eval=6,
+                    n_iid=10, n_fewshot=4, n_probe=12, n_outside=20, curve=(16, 32),
                     lora=dict(lora_top_k_layers=1, cache_prefix=True, batch_size=8, lr=1e-3, save_every=0),
                     scratch=dict(method="full", batch_size=8, lr=1e-3, save_every=0, epochs=1))
     if profile == "default":
-        return dict(llm=model or "smollm2-135m", cheap="scratch", n_seed=1000, n_fixed=1000, n_big=3000, epochs=3,
-                    n_eval=50, n_iid=200, n_fewshot=60, curve=(100, 300, 1000, 3000),
+        return dict(llm=model or "smollm2-135m", cheap="scratch", n_seed=1000, n_fixed=1000, epochs=3,
+                    n_eval=50, n_iid=200, n_fewshot=60, n_probe=240, n_outside=None,
+                    curve=(100, 300, 1000),
                     lora=dict(lora_r=16, lora_top_k_layers=4, cache_prefix=True, batch_size=16, lr=1e-3),
                     scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
-    return dict(llm=model or "smollm2-135m", cheap=model or "smollm2-135m", n_seed=1000, n_fixed=5000, n_big=10000,
-                epochs=3, n_eval=300, n_iid=500, n_fewshot=200, curve=(100, 300, 1000, 3000, 10000),
+    return dict(llm=model or "smollm2-135m", cheap=model or "smollm2-135m", n_seed=1000, n_fixed=5000,
+                epochs=3, n_eval=300, n_iid=500, n_fewshot=200, n_probe=1000, n_outside=None, curve=(100, 300, 1000, 3000, 10000),
                 lora=dict(lora_r=16, lora_top_k_layers=None, cache_prefix=False, batch_size=16, lr=5e-4),
                 scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
 
@@ -84,33 +85,41 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
     if notebook == "coords":
         seed_exp = _ft(b, llm, experiment="coords", formulation="seed", fmt="coords", target="random",
                        n_train=b["n_seed"], **seed_like)
+        canonical = replace(seed_exp, formulation="canonical-target", target="canonical")
         fixed = _ft(b, llm, experiment="coords", formulation="fixed", fmt="coords", target="canonical",
                     n_train=b["n_fixed"], mix=FIXED_MIX, **{**seed_like, "eval_sizes": every})
-        # ablations on the cheap model; names are left out of the target ('ordered' style: line i = i-th mentioned
-        # object) so that a from-scratch model is not also asked to learn to copy names
-        abl = dict(experiment="coords", fmt="coords", style="ordered", n_train=b["n_big"], **seed_like)
         return {
             "replication": [seed_exp],
             "baselines": baselines(seed_exp),
-            "ambiguity": [_ft(b, cheap, formulation=f"{t}-target", target=t, **abl) for t in ("random", "canonical")],
-            "convention": [_ft(b, cheap, formulation="mixed-y", target="canonical",
-                               **{**abl, "data": {**SEED_DATA, "axis_convention": "mixed"}})],
-            "curve": [_ft(b, cheap, formulation=f"curve-{n}", target="canonical", **{**abl, "n_train": n})
+            # (b) the same model, data and budget; only the target changes: random layout vs canonical layout
+            "ambiguity": [seed_exp, canonical],
+            # (c) canonical targets, but half of them drawn with y pointing down
+            "convention": [replace(canonical, formulation="mixed-y",
+                                   data={**SEED_DATA, "axis_convention": "mixed"})],
+            # (d) canonical targets, more or less data
+            "curve": [canonical if n == b["n_seed"] else replace(canonical, formulation=f"curve-{n}", n_train=n)
                       for n in b["curve"]],
             "fixed": [fixed],
             "fixed_baselines": baselines(fixed),
             "scratch": [replace(fixed, model=cheap, formulation="fixed-scratch", train=_train(b, cheap))],
-            "fewshot": [replace(seed_exp, formulation="fewshot", method="fewshot", train={}, target="canonical",
+            "fewshot": [replace(canonical, formulation="fewshot", method="fewshot", train={},
                                 eval_sizes={"test_iid": b["n_fewshot"]})],
         }
     if notebook == "grid":
-        seed_exp = _ft(b, cheap, experiment="grid", formulation="seed", fmt="grid", target="random",
-                       n_train=b["n_big"], **seed_like)
+        seed_exp = _ft(b, llm, experiment="grid", formulation="seed", fmt="grid", target="random",
+                       n_train=b["n_seed"], **seed_like)
         fixed = replace(seed_exp, formulation="fixed", target="canonical")
         return {"replication": [seed_exp], "baselines": baselines(seed_exp), "fixed": [fixed]}
     if notebook == "parse":
-        seed_exp = _ft(b, cheap, experiment="parse", formulation="seed", fmt="facts", style="json",
-                       target="canonical", n_train=b["n_big"], **seed_like)
+        seed_exp = _ft(b, llm, experiment="parse", formulation="seed", fmt="facts", style="json",
+                       target="canonical", n_train=b["n_seed"], **seed_like)
         fixed = replace(seed_exp, formulation="fixed", style="compact")
         return {"replication": [seed_exp], "baselines": baselines(seed_exp), "fixed": [fixed]}
     raise ValueError(f"unknown notebook {notebook!r}; use parse, grid or coords")
+
+
+def analysis_budget(profile: str, model: str | None = None) -> dict:
+    """What 05_analysis needs beyond the notebooks' runs: the probed model and sizes."""
+    _check(profile)
+    b = _budget(profile, model)
+    return {"llm": b["llm"], "n_probe": b["n_probe"], "n_outside": b["n_outside"]}

@@ -32,7 +32,7 @@ Pos = tuple[int, int]
 
 def sign(v: int | float) -> int:
     """-1, 0 or +1."""
-    return (v > 0) - (v < 0)
+    return int(v > 0) - int(v < 0)
 
 
 def relation_from_signs(sx: int, sy: int) -> str:
