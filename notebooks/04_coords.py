@@ -84,7 +84,7 @@ views.losses(amb, ["random target", "canonical target"], "04_diag_b_loss")
 # where the errors go: into the opposite relation, which is the seed's "4/10 said below".
 
 # %%
-conv = run["convention"] + run["ambiguity"][1:]
+conv = run["convention"] + run["ambiguity"][1:]  # mixed convention vs the same run with y always up
 flips = views.confusions(conv, ["mixed y convention", "consistent (y up)"], "04_diag_c_convention")
 pd.DataFrame({"run": ["mixed y convention", "consistent (y up)"], "share of errors that are the opposite relation": flips})
 
@@ -119,4 +119,4 @@ views.confusions(run["replication"] + run["fixed"], ["seed replication", "fixed"
 # A few wrong predictions of the fixed model (text, true grid | predicted grid, raw output):
 
 # %%
-views.examples(run["fixed"][0], split="test_hops", n=3, wrong_only=True)
+views.examples(run["fixed"][0], split="test_iid", n=3, wrong_only=True)

@@ -6,6 +6,7 @@ they show is read back from the run folders, so a finished run is never recomput
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import random
 from dataclasses import dataclass, field
@@ -70,8 +71,11 @@ def dataset_for(exp: Experiment) -> str:
             sizes[name], cfgs[name] = round(frac * n), comp
     key = runs.config_hash({"data": dataclasses.asdict(base), "mix": exp.mix, "sizes": sizes, "seed": exp.seed})
     name = f"{exp.experiment}-{key}"
-    if not (paths.DATA / name / "card.json").exists():
-        generate.make_dataset(name, cfgs, sizes, seed=exp.seed)
+    paths.DATA.mkdir(parents=True, exist_ok=True)
+    with open(paths.DATA / f".{name}.lock", "w") as lock:  # two runs in parallel must not write one dataset twice
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (paths.DATA / name / "card.json").exists():
+            generate.make_dataset(name, cfgs, sizes, seed=exp.seed)
     return name
 
 

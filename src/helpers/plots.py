@@ -68,8 +68,9 @@ def accuracy_bars(df: pd.DataFrame, x: str = "label", ax: plt.Axes | None = None
                   ref: float | None = None) -> plt.Axes:
     """Bars of ``value`` with Wilson 95% intervals (columns value, ci_low, ci_high, n)."""
     ax = ax or plt.subplots(figsize=(max(4, 0.7 * len(df)), 3.5))[1]
-    y = df["value"].to_numpy()
-    err = np.vstack([y - df["ci_low"].to_numpy(), df["ci_high"].to_numpy() - y])
+    y = df["value"].to_numpy(dtype=float)
+    # (a bootstrap interval need not contain its point estimate: clip rather than draw negative bars)
+    err = np.clip(np.vstack([y - df["ci_low"].to_numpy(dtype=float), df["ci_high"].to_numpy(dtype=float) - y]), 0, None)
     ax.bar(range(len(df)), y, yerr=err, capsize=3, color=sns.color_palette(n_colors=len(df)))
     ax.set_xticks(range(len(df)), [f"{l}\n(n={n})" for l, n in zip(df[x], df["n"])], rotation=30, ha="right", fontsize=7)
     ax.set(ylim=(0, 1.02), ylabel="accuracy", title=title)

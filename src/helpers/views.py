@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import metrics, plots, runs, summary
+from .world import RELATIONS
 
 
 
@@ -156,7 +157,7 @@ def all_splits(dirs: Sequence[Path], labels: Sequence[str], name: str, metric: s
         g = df[df.run == lab].set_index("split").reindex(splits)
         x = np.arange(len(splits)) + i * width
         err = np.vstack([g.value - g.ci_low, g.ci_high - g.value]).astype(float)
-        ax.bar(x, g.value, width, yerr=np.nan_to_num(err), capsize=2, label=lab)
+        ax.bar(x, g.value, width, yerr=np.clip(np.nan_to_num(err), 0, None), capsize=2, label=lab)
     ax.set_xticks(np.arange(len(splits)) + 0.4 - width / 2, splits, rotation=20, fontsize=8)
     ax.set(ylim=(0, 1.02), ylabel=metric)
     if target is not None:
