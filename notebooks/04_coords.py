@@ -95,15 +95,21 @@ pd.DataFrame({"run": ["mixed y convention", "consistent (y up)"], "share of erro
 views.curve(run["curve"], "04_diag_d_learning_curve")
 
 # %% [markdown]
-# ## 3. The fixed formulation
-# Canonical targets, one consistent convention, enough data. Tested on every split: unseen names, more objects, a
-# bigger grid, held-out phrasing, longer chains and actions over time, against chance, the position prior, the rule
-# parser + solver, the base model few-shot, and the same Llama architecture trained from scratch.
+# ## 3. The candidate fix
+# Canonical targets, one consistent convention, a training mixture with chains, trees and actions, and a higher
+# learning rate at the seed's compute (1000 examples, 3 epochs). Tested on every split: unseen names, more objects,
+# a bigger grid, held-out phrasing, longer chains and actions over time, against chance, the position prior, the
+# rule parser + solver, the base model few-shot, and the same Llama architecture trained from scratch.
+# The table below says, split by split, whether the issue's targets (99% on the seed's setting, 95% on each
+# generalisation split) are met.
 
 # %%
 fixed_dirs = run["fixed"] + run["scratch"] + run["fixed_baselines"]
 fixed_labels = [views.label_of(d) for d in fixed_dirs]
 views.all_splits(fixed_dirs, fixed_labels, "04_fixed_splits", target=0.95)
+
+# %%
+views.targets(run["fixed"][0], {"test_iid": 0.99}, default=0.95)
 
 # %%
 views.results_table(fixed_dirs + run["fewshot"])

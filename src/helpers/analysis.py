@@ -28,7 +28,7 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
     lo, hi = metrics.wilson(6, 10)
     out = [f"- **Ten queries measure almost nothing.** The seed's 6/10 has a 95% interval of "
            f"[{100 * lo:.0f}%, {100 * hi:.0f}%], which contains the 50% of guessing above vs below "
-           f"(`figures/diag_a_sample_size.png`)."]
+           f"(`figures/04_diag_a_sample_size.png`)."]
     rep = c["replication"][0]
     base = {views.label_of(d): d for d in c["baselines"]}
     out.append(f"- **Replication (coords, random targets, {views.label_of(rep)}).** Relation accuracy "

@@ -109,7 +109,7 @@ def confusions(dirs: Sequence[Path], labels: Sequence[str], name: str, split: st
     return flips
 
 
-def sample_size(observed_k: int = 6, n: int = 10, name: str = "diag_a_sample_size") -> pd.DataFrame:
+def sample_size(observed_k: int = 6, n: int = 10, name: str = "04_diag_a_sample_size") -> pd.DataFrame:
     """Diagnosis (a): what 6 of 10 can and cannot tell. Wilson intervals vs the number of queries."""
     ns = [10, 30, 100, 300, 1000, 3000]
     rows = [{"n": m, "acc": observed_k / n, "ci_low": metrics.wilson(round(observed_k / n * m), m)[0],
@@ -240,4 +240,16 @@ def shortcuts(d: Path, prior_dir: Path, name: str, split: str = "test_iid") -> p
     ax.tick_params(axis="x", rotation=45, labelsize=7)
     plots.save(fig, name)
     plt.show()
+    return pd.DataFrame(rows)
+
+
+def targets(d: Path, per_split: dict[str, float], default: float, metric: str = "relation_acc") -> pd.DataFrame:
+    """Per split: the measured value with its interval, the target, and whether it is met."""
+    rows = []
+    for split, s in runs.read_json(Path(d) / "results.json")["splits"].items():
+        st = s.get(metric)
+        if isinstance(st, dict) and st.get("n"):
+            t = per_split.get(split, default)
+            rows.append({"split": split, metric: round(st["value"], 4), "ci_low": round(st["ci_low"], 4),
+                         "ci_high": round(st["ci_high"], 4), "n": st["n"], "target": t, "met": st["value"] >= t})
     return pd.DataFrame(rows)
