@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         timings[name] = round(time.perf_counter() - t0, 1)
         print(f"[report] {name} done in {timings[name]:.0f} s", flush=True)
     runs.write_json(out / f"timings_{args.profile}.json",
-                    {"profile": args.profile, "notebooks_s": timings, "total_s": round(sum(timings.values()), 1),
+                    {"profile": args.profile, "notebooks_s": timings,
+                     "total_s": round(sum(timings.values()), 1),
                      "git_commit": runs.git_commit(), "machine": runs.machine_info()})
     if not args.no_html:
         from helpers.report import export_html
