@@ -108,6 +108,14 @@ fixed_dirs = run["fixed"] + run["scratch"] + run["fixed_baselines"]
 fixed_labels = [views.label_of(d) for d in fixed_dirs]
 views.all_splits(fixed_dirs, fixed_labels, "04_fixed_splits", target=0.95)
 
+# %% [markdown]
+# An intermediate representation, as chain-of-thought work on spatial reasoning suggests: the model first writes
+# every pairwise relation (`A | upper-left | B`), then the coordinates; same data and schedule as the canonical run.
+
+# %%
+views.compare(run["ambiguity"] + run["intermediate"], ["random target", "canonical target", "relations first"],
+              "04_intermediate", title="relation accuracy (test_iid): target and intermediate representation")
+
 # %%
 views.targets(run["fixed"][0], {"test_iid": 0.99}, default=0.95)
 

@@ -109,6 +109,8 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             "curve": [canonical if n == b["n_seed"] else replace(canonical, formulation=f"curve-{n}", n_train=n)
                       for n in b["curve"]],
             "fixed": [fixed],
+            # an intermediate representation: every pairwise relation first, then the coordinates
+            "intermediate": [replace(canonical, formulation="relations-first", style="relations", max_new_tokens=128)],
             "fixed_baselines": baselines(fixed),
             "scratch": [replace(fixed, model=cheap, formulation="fixed-scratch", train=_train(b, cheap))],
             "fewshot": [replace(canonical, formulation="fewshot", method="fewshot", train={},
