@@ -54,8 +54,8 @@ plots.draw_map(layout, objs, 10, 10, ax=ax, title="x right, y up")
 plots.save(fig, "01_convention")
 plt.show()
 print("\n".join(world.render_grid(layout, {o["name"]: o["symbol"] for o in objs}, 10, 10)))
-print("Alice is", world.relation(layout["Alice"], layout["the house"]), "the house;",
-      "the Rabbit is", world.relation(layout["the Rabbit"], layout["Alice"]), "Alice")
+print("relation of Alice to the house:", world.relation(layout["Alice"], layout["the house"]))
+print("relation of the Rabbit to Alice:", world.relation(layout["the Rabbit"], layout["Alice"]))
 
 # %% [markdown]
 # ## A dataset with every split

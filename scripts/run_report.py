@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_html:
         from helpers.report import export_html
         html = out / ("report.html" if args.profile != "smoke" or args.out else "report-smoke.html")
-        export_html([executed / f"{n}.ipynb" for n in args.only or NOTEBOOKS], html)
+        export_html([executed / f"{n}.ipynb" for n in args.only or NOTEBOOKS], html,
+                    title=f"Can a small language model build a 2D map from text? (profile: {args.profile})")
         print(f"[report] wrote {html}")
     return 0
 

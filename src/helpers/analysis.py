@@ -37,6 +37,9 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
     r, cn = c["ambiguity"]
     out.append(f"- **Underdetermined targets.** Same model and data, random target {fmt(_stat(r))} vs canonical "
                f"target {fmt(_stat(cn))} (`figures/04_diag_b_ambiguity.png`, `04_diag_b_loss.png`).")
+    if c.get("intermediate"):
+        out.append(f"- **Relations first.** Writing every pairwise relation before the coordinates: "
+                   f"{fmt(_stat(c['intermediate'][0]))} (`figures/04_intermediate.png`).")
     conv = c["convention"][0]
     conf = views.split_scores(conv)["confusion"]
     out.append(f"- **Mixed y convention.** Relation accuracy {fmt(_stat(conv))}; "
