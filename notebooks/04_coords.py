@@ -113,8 +113,11 @@ views.all_splits(fixed_dirs, fixed_labels, "04_fixed_splits", target=0.95)
 # every pairwise relation (`A | upper-left | B`), then the coordinates; same data and schedule as the canonical run.
 
 # %%
-views.compare(run["ambiguity"] + run["intermediate"], ["random target", "canonical target", "relations first"],
-              "04_intermediate", title="relation accuracy (test_iid): target and intermediate representation")
+if run["intermediate"]:
+    views.compare(run["ambiguity"] + run["intermediate"], ["random target", "canonical target", "relations first"],
+                  "04_intermediate", title="relation accuracy (test_iid): target and intermediate representation")
+else:
+    print(f"the relations-first run is not part of the {PROFILE!r} profile (see helpers/profiles.py)")
 
 # %%
 views.targets(run["fixed"][0], {"test_iid": 0.99}, default=0.95)

@@ -42,14 +42,14 @@ def _budget(profile: str, model: str | None) -> dict:
     """
     if profile == "smoke":
         return dict(llm="tiny-random", cheap="scratch", n_seed=32, n_fixed=48, epochs=1, n_eval=6,
-                    n_iid=10, n_fewshot=4, n_probe=12, n_outside=20, curve=(16, 32),
+                    n_iid=10, n_fewshot=4, n_probe=12, n_outside=20, curve=(16, 32), intermediate=True,
                     lora=dict(lora_top_k_layers=1, cache_prefix=True, batch_size=8, lr=1e-3, save_every=0),
                     fix_train=dict(lr=2e-3, epochs=2),
                     scratch=dict(method="full", batch_size=8, lr=1e-3, save_every=0, epochs=1))
     if profile == "default":
         return dict(llm=model or "smollm2-135m", cheap="scratch", n_seed=1000, n_fixed=1000, epochs=3,
-                    n_eval=50, n_iid=200, n_fewshot=60, n_probe=240, n_outside=None,
-                    curve=(100, 300, 1000),
+                    n_eval=40, n_iid=200, n_fewshot=40, n_probe=240, n_outside=None,
+                    curve=(100, 1000), intermediate=False,
                     lora=dict(lora_r=16, lora_top_k_layers=4, cache_prefix=True, batch_size=16, lr=1e-3),
                     # the fixed formulation's training: the same 1000 examples and 3 epochs, a higher learning rate
                     # (at lr 1e-3 the top-4 LoRA stays on its loss plateau)
@@ -57,6 +57,7 @@ def _budget(profile: str, model: str | None) -> dict:
                     scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
     return dict(llm=model or "smollm2-135m", cheap=model or "smollm2-135m", n_seed=1000, n_fixed=5000,
                 epochs=3, n_eval=300, n_iid=500, n_fewshot=200, n_probe=1000, n_outside=None, curve=(100, 300, 1000, 3000, 10000),
+                intermediate=True,
                 lora=dict(lora_r=16, lora_top_k_layers=None, cache_prefix=False, batch_size=16, lr=5e-4),
                 fix_train=dict(lr=1e-3, epochs=6),
                 scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
@@ -110,7 +111,8 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
                       for n in b["curve"]],
             "fixed": [fixed],
             # an intermediate representation: every pairwise relation first, then the coordinates
-            "intermediate": [replace(canonical, formulation="relations-first", style="relations", max_new_tokens=128)],
+            "intermediate": [replace(canonical, formulation="relations-first", style="relations", max_new_tokens=128)]
+            if b["intermediate"] else [],
             "fixed_baselines": baselines(fixed),
             "scratch": [replace(fixed, model=cheap, formulation="fixed-scratch", train=_train(b, cheap))],
             "fewshot": [replace(canonical, formulation="fewshot", method="fewshot", train={},
