@@ -119,11 +119,14 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
                                 eval_sizes={"test_iid": b["n_fewshot"]})],
         }
     if notebook in ("grid", "parse"):
-        fmt, seed_style, fixed_style = ("grid", "compact", "compact") if notebook == "grid" else ("facts", "json", "compact")
+        # generation budgets fit the longest targets (JSON facts of 3 objects take ~100 SmolLM2 tokens)
+        fmt, seed_style, fixed_style, seed_len, fixed_len = (("grid", "compact", "compact", 64, 64) if notebook == "grid"
+                                                             else ("facts", "json", "compact", 160, 96))
         seed_exp = _ft(b, llm, experiment=notebook, formulation="seed", fmt=fmt, style=seed_style,
-                       target="random" if notebook == "grid" else "canonical", n_train=b["n_seed"], **seed_like)
+                       target="random" if notebook == "grid" else "canonical", n_train=b["n_seed"],
+                       max_new_tokens=seed_len, **seed_like)
         fixed = _ft(b, llm, fix=True, experiment=notebook, formulation="fixed", fmt=fmt, style=fixed_style,
-                    target="canonical", n_train=b["n_seed"], **seed_like)
+                    target="canonical", n_train=b["n_seed"], max_new_tokens=fixed_len, **seed_like)
         return {"replication": [seed_exp], "baselines": baselines(seed_exp), "fixed": [fixed]}
     raise ValueError(f"unknown notebook {notebook!r}; use parse, grid or coords")
 
