@@ -46,12 +46,11 @@ FORMATS: tuple[str, ...] = ("facts", "grid", "coords")
 STYLES: dict[str, tuple[str, ...]] = {
     "facts": ("compact", "json"),
     "grid": ("compact",),
-    "coords": ("compact", "relations", "ordered"),
+    "coords": ("compact", "relations"),
 }
 EMPTY = "."
 _HEADER = re.compile(r"^\s*state\s*(\d{1,4})\s*:?\s*$", re.IGNORECASE)
 _INT = r"([+-]?\d{1,7})"
-_XY = re.compile(r"^\s*(-?\d{1,6})\s+(-?\d{1,6})\s*$")
 _COORD = re.compile(rf"^(.+?)\s+{_INT}\s+{_INT}$")
 _ANCHOR = re.compile(rf"^@\s*(.+?)\s+{_INT}\s+{_INT}$")
 _MOVE_BY = re.compile(rf"^move\s+(.+?)\s+{_INT}\s+{_INT}$", re.IGNORECASE)
@@ -124,8 +123,6 @@ def _write_coords(example: dict, layout: Layout, style: str) -> list[str]:
         for i, a in enumerate(names):
             for b in names[i + 1:]:
                 lines.append(f"{a} | {relation(layout[a], layout[b])} | {b}")
-    if style == "ordered":  # no names: line i is the i-th object in order of first mention
-        return [f"{layout[n][0]} {layout[n][1]}" for n in names]
     lines += [f"{n} {layout[n][0]} {layout[n][1]}" for n in names]
     return lines
 
@@ -314,27 +311,7 @@ def _lookup(example: dict) -> dict[str, str]:
     return {n.lower(): n for n in _names(example)}
 
 
-def _read_ordered(block: list[str], example: dict) -> Layout:
-    """'ordered' style: one 'x y' line per object, in the order of first mention."""
-    w, h = example["width"], example["height"]
-    names = _names(example)
-    if len(block) != len(names):
-        raise _Bad(f"{len(block)} lines, expected {len(names)}")
-    lay: dict[str, tuple[int, int]] = {}
-    for name, ln in zip(names, block):
-        m = _XY.match(ln)
-        if not m:
-            raise _Bad(f"unreadable line {ln[:40]!r}")
-        p = (int(m.group(1)), int(m.group(2)))
-        if not in_bounds(p, w, h):
-            raise _Bad(f"{name!r} out of bounds at {p}")
-        lay[name] = p
-    return lay
-
-
-def _read_coords(block: list[str], example: dict, names: dict[str, str], style: str = "compact") -> Layout:
-    if style == "ordered":
-        return _read_ordered(block, example)
+def _read_coords(block: list[str], example: dict, names: dict[str, str]) -> Layout:
     w, h = example["width"], example["height"]
     lay: dict[str, tuple[int, int]] = {}
     for ln in block:
@@ -529,7 +506,7 @@ def read_target(text: str, fmt: str, example: dict, style: str = "compact", solv
         blocks = _split_states(text, len(example["states"]))
         if fmt == "coords":
             names = _lookup(example)
-            states = [_read_coords(b, example, names, style) for b in blocks]
+            states = [_read_coords(b, example, names) for b in blocks]
         else:
             states = [_read_grid(b, example) for b in blocks]
         return Parsed(True, "", states=states)
