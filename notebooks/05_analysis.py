@@ -70,6 +70,24 @@ analysis.all_loss_curves(all_dirs, "05_loss_curves")
 analysis.seed_vs_fixed(run, "05_seed_vs_fixed")
 
 # %% [markdown]
+# ## Learning curve, pretrained vs from scratch, confusion tables, where objects are put
+
+# %%
+views.curve(run["coords"]["curve"], "05_learning_curve")
+
+# %%
+views.compare(run["coords"]["fixed"] + run["coords"]["scratch"], ["SmolLM2-135M (pretrained, LoRA)",
+              "same architecture family from scratch (4.3M)"], "05_pretrained_vs_scratch",
+              title="does pretraining matter? relation accuracy (test_iid)")
+
+# %%
+views.confusions(run["coords"]["replication"] + run["coords"]["fixed"], ["coords: seed replication", "coords: fixed"],
+                 "05_confusions_seed_vs_fixed")
+
+# %%
+views.position_heatmaps(run["coords"]["fixed"][0], "05_heatmaps_fixed")
+
+# %% [markdown]
 # ## Is there a map inside the model?
 # Linear and MLP probes from each layer's hidden state at an object's last mention to that object's canonical
 # `(x, y)`, fitted on 70% of the scenes and scored on the other 30%: R^2 and the accuracy of the pairwise signs
