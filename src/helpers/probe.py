@@ -110,18 +110,39 @@ class ProbeResult:
     sign_n: int
 
 
-def probe_layers(F: np.ndarray, XY: np.ndarray, scene: np.ndarray, test_frac: float = 0.3, lam: float = 10.0,
-                 mlp: bool = True, seed: int = 0) -> list[ProbeResult]:
-    """Fit a probe per layer on train scenes and score it on held-out scenes."""
-    rng = np.random.default_rng(seed)
+LAMBDAS = (1.0, 10.0, 100.0, 1e3, 1e4, 1e5)
+
+
+def _split_scenes(scene: np.ndarray, frac: float, rng: np.random.Generator) -> np.ndarray:
+    """Boolean mask of the items whose scene falls in a random ``frac`` of the scenes."""
     scenes = np.unique(scene)
-    test_scenes = set(rng.choice(scenes, size=max(1, int(len(scenes) * test_frac)), replace=False).tolist())
-    te = np.array([s in test_scenes for s in scene])
+    chosen = set(rng.choice(scenes, size=max(1, int(len(scenes) * frac)), replace=False).tolist())
+    return np.array([s in chosen for s in scene])
+
+
+def fit_linear(X: np.ndarray, Y: np.ndarray, scene: np.ndarray, rng: np.random.Generator):
+    """Standardised ridge with the penalty chosen on held-out scenes of the training set; returns predict(X)."""
+    mu, sd = X.mean(0), X.std(0) + 1e-6
+    Z = (X - mu) / sd
+    va = _split_scenes(scene, 0.2, rng)
+
+    def val_r2(lam: float) -> float:
+        W, b = ridge(Z[~va], Y[~va], lam)
+        return r2(Y[va], Z[va] @ W + b)
+    W, b = ridge(Z, Y, max(LAMBDAS, key=val_r2))
+    return lambda Xn: ((Xn - mu) / sd) @ W + b
+
+
+def probe_layers(F: np.ndarray, XY: np.ndarray, scene: np.ndarray, test_frac: float = 0.3,
+                 mlp: bool = True, seed: int = 0) -> list[ProbeResult]:
+    """Fit a probe per layer on train scenes (penalty picked on a validation part of them) and score it on
+    held-out scenes."""
+    rng = np.random.default_rng(seed)
+    te = _split_scenes(scene, test_frac, rng)
     out = []
     for layer in range(F.shape[1]):
         X = F[:, layer]
-        W, b = ridge(X[~te], XY[~te], lam)
-        P = X[te] @ W + b
+        P = fit_linear(X[~te], XY[~te], scene[~te], np.random.default_rng(seed + layer))(X[te])
         out.append(ProbeResult(layer, "linear", r2(XY[te], P), *pair_sign_acc(P, XY[te], scene[te])))
         if mlp:
             P = mlp_probe(X[~te], XY[~te], X[te], seed=seed)
@@ -146,6 +167,7 @@ def run(fixed_run: "Path", base_model: str, n_scenes: int = 240, seed: int = 0, 
     from .predict import load_run
     fixed_run = Path(fixed_run)
     cfg = {"experiment": "probe", "formulation": "linear+mlp", "model": base_model, "fixed_run": fixed_run.name,
+           "ridge": "standardised, penalty chosen on 20% of training scenes from " + str(LAMBDAS),
            "n_scenes": n_scenes, "seed": seed, "data": {"n_objects": 3, "mode": "qualitative", "structure": "all_pairs"}}
     d, done = runs.start("probe", cfg, force=force)
     if done:
