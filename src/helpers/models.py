@@ -259,7 +259,14 @@ def describe(model) -> str:
             f"{c.num_hidden_layers} layers, vocab {c.vocab_size}, {next(model.parameters()).dtype}")
 
 
-if __name__ == "__main__":  # one-off: build the SmolLM2 cache and time it
+if __name__ == "__main__":  # `python -m helpers.models provision [NAME]`: build the cache once and time the load
+    import sys
+    args = sys.argv[1:]
+    if args[:1] != ["provision"]:
+        sys.exit("usage: python -m helpers.models provision [model name or path]")
     t = time.time()
-    tok, m = load(SMOLLM2)
+    try:
+        tok, m = load(args[1] if len(args) > 1 else SMOLLM2)
+    except ModelLoadError as e:
+        sys.exit(str(e))
     print(f"loaded in {time.time() - t:.1f} s: {describe(m)}")
