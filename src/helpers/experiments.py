@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths, runs
+from .world import relation
 from .settings import seed_everything, set_threads
 
 METHODS = ("finetune", "fewshot", "rule", "prior", "chance")
@@ -166,8 +167,12 @@ def _prior(exp: Experiment, train_ex: list[dict], rng: random.Random):
         out = []
         for ex in examples:
             layouts = prior(ex) if prior else baselines.random_layouts(ex, rng)
-            out.append(write_target({**ex, "canonical": layouts, "states": layouts}, exp.fmt,
-                                    target="canonical", style="compact" if exp.fmt != "facts" else exp.style))
+            fake = {**ex, "canonical": layouts, "states": layouts}
+            if exp.fmt == "facts":  # the stated pairs, with the relations read off the baseline's layout
+                lay = layouts[0]
+                fake["facts"] = {**ex["facts"], "relations": [[r[0], relation(lay[r[0]], lay[r[2]]), r[2]]
+                                                             for r in ex["facts"]["relations"]]}
+            out.append(write_target(fake, exp.fmt, target="canonical", style=exp.style))
         return out
     return predict
 
