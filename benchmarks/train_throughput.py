@@ -12,7 +12,19 @@ Variants (all LoRA r16/alpha32, batch 8, lr 2e-4, same pairs):
   engine_all    helpers.train: length buckets + head only on target positions, LoRA on all layers
   engine_topK   helpers.train: + LoRA on the top K layers only, frozen prefix cached once (--top-k, several ok)
 and, when helpers.models.load_scratch exists, the same naive-vs-engine pair for the small from-scratch model
-(method "full").
+(method "full"); ``--only-scratch`` runs just that pair.
+
+Same accuracy (``--accuracy-eval N``, default 0 = off): each child, after training and outside the timed
+section, greedy-decodes the targets of N held-out pairs (``synth_pairs`` with seed ``EVAL_SEED``, asserted
+disjoint from the training prompts) with the model object it trained (``helpers.infer.generate``) and records
+``final_exact_match`` (whole target equal after ``.strip()``), ``final_field_acc`` (share of the "S dx dy" items
+reproduced), ``n_eval`` and Wilson 95 % intervals (the item-level interval treats items as independent, so it
+is optimistic). The top-level ``accuracy_check`` compares every (naive, engine) pair that both have accuracy.
+Accuracy is only comparable for the same examples x epochs, so under ``--accuracy-eval`` the naive and
+engine_all runs default to ``--epochs``; giving ``--naive-epochs`` / ``--all-layers-epochs`` different from
+``--epochs`` then is an error. Both sides use the same learning rate (2e-4 LoRA, 1e-3 full).
+
+    .venv/bin/python benchmarks/train_throughput.py --only-scratch --n 512 --epochs 10 --accuracy-eval 200
 
 FLOPs are analytic estimates of the matmuls executed (linear layers, attention scores, LM head; LoRA adapters
 ignored; backward of a frozen linear = 1x its forward (input grads only), of a trained one = 2x).
@@ -28,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -35,6 +48,7 @@ sys.path.insert(0, str(ROOT / "src"))
 NAMES = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy"]
 THINGS = ["the house", "the tree", "the lake", "the car", "the red box", "the bench", "the lamp", "the well"]
 SYMS = {n: n[0] for n in NAMES}
+EVAL_SEED = 2  # held-out accuracy pairs; training uses seed 0, the engine's validation loss seed 1
 
 
 def synth_pairs(n: int, seed: int) -> list[tuple[str, str]]:
@@ -55,6 +69,37 @@ def synth_pairs(n: int, seed: int) -> list[tuple[str, str]]:
         prompt = "Scene: " + " ".join(facts) + "\nMap:"
         out.append((prompt, " " + "; ".join(coords)))
     return out
+
+
+def heldout_pairs(n: int, train: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``n`` accuracy-eval pairs from the same generator with seed ``EVAL_SEED``; no prompt is a training prompt."""
+    out = synth_pairs(n, EVAL_SEED)
+    overlap = {p for p, _ in out} & {p for p, _ in train}
+    assert not overlap, f"{len(overlap)} held-out prompts are also training prompts"
+    return out
+
+
+def _items(text: str) -> list[str]:
+    """The "S dx dy" items of a target, whitespace-normalised."""
+    return [" ".join(x.split()) for x in text.split(";") if x.strip()]
+
+
+def accuracy(tok, model, pairs: Sequence[tuple[str, str]], batch_size: int = 32) -> dict:
+    """Greedy completions of ``pairs``' prompts scored against their targets: exact match and per-item accuracy,
+    each with its Wilson 95 % interval, plus a few (gold, predicted) samples."""
+    from helpers.infer import generate
+    from helpers.metrics import wilson
+    t = time.time()
+    max_new = max(len(tok.encode(y, add_special_tokens=False)) for _, y in pairs) + 4
+    preds = generate(tok, model, [x for x, _ in pairs], max_new, batch_size=batch_size, progress=False)
+    n = len(pairs)
+    exact = sum(p.strip() == y.strip() for p, (_, y) in zip(preds, pairs))
+    n_items = sum(len(_items(y)) for _, y in pairs)
+    ok_items = sum(len(set(_items(y)) & set(_items(p))) for p, (_, y) in zip(preds, pairs))
+    return {"final_exact_match": exact / n, "final_exact_match_ci": list(wilson(exact, n)),
+            "final_field_acc": ok_items / n_items, "final_field_acc_ci": list(wilson(ok_items, n_items)),
+            "n_eval": n, "n_eval_items": n_items, "accuracy_eval_s": time.time() - t,
+            "eval_samples": [[y.strip(), p.strip()] for p, (_, y) in zip(preds[:3], pairs[:3])]}
 
 
 def load_model(name: str, model_dir: str | None):
@@ -101,13 +146,23 @@ def matmul_peak(n: int = 2048, reps: int = 5) -> float:
 
 
 # ------------------------------------------------------------------------------------------ children
+def _threads() -> int:
+    """Torch threads, as helpers.train picks them (SWM_THREADS, else all cores), so both sides get the same."""
+    return int(os.environ.get("SWM_THREADS", os.cpu_count() or 1))
+
+
+def _lr(a) -> float:
+    """The learning rate both sides use: 2e-4 for LoRA, 1e-3 for full training from scratch."""
+    return 2e-4 if a.method == "lora" else 1e-3
+
+
 def child_naive(a) -> dict:
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
     from helpers import settings
     from helpers.train import encode_pairs, peak_rss_mb
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(_threads())
     tok, model = _load_for(a)
     settings.seed_everything(0)
     if a.method == "lora":
@@ -120,7 +175,7 @@ def child_naive(a) -> dict:
     ds = [{"input_ids": x, "attention_mask": [1] * len(x), "labels": y} for x, y in enc]
     with tempfile.TemporaryDirectory() as td:
         args = TrainingArguments(output_dir=td, per_device_train_batch_size=a.batch_size, num_train_epochs=a.epochs,
-                                 learning_rate=2e-4, report_to="none", save_strategy="no", logging_steps=1,
+                                 learning_rate=_lr(a), report_to="none", save_strategy="no", logging_steps=1,
                                  use_cpu=True, disable_tqdm=True, seed=0)
         coll = (DataCollatorForSeq2Seq(tok, padding="longest", label_pad_token_id=-100) if hasattr(tok, "pad")
                 else _pad_longest(tok.pad_token_id))  # same padding for the scratch word-level tokenizer
@@ -139,10 +194,11 @@ def child_naive(a) -> dict:
         wall, cpu = time.time() - t, time.process_time() - c
     losses = [h["loss"] for h in tr.state.log_history if "loss" in h]
     real = sum(len(x) for x, _ in enc) * a.epochs
+    acc = accuracy(tok, tr.model, heldout_pairs(a.accuracy_eval, pairs)) if a.accuracy_eval else {}
     return {"wall_s": wall, "cpu_s": cpu, "tokens": real, "padded_tokens": padded[0], "tokens_per_s": real / wall,
             "peak_rss_mb": peak_rss_mb(), "first_loss": losses[0] if losses else None,
             "last_loss": losses[-1] if losses else None, "epochs": a.epochs,
-            **_flops(a, model, enc, padded[0], "naive")}
+            **_flops(a, model, enc, padded[0], "naive"), **acc}
 
 
 def _pad_longest(pad_id: int):
@@ -164,7 +220,7 @@ def child_engine(a) -> dict:
     pairs, val = synth_pairs(a.n, 0), synth_pairs(16, 1)
     K = None if a.top_k in (None, 0) else a.top_k
     cfg = T.TrainConfig(model=a.model, method=a.method, lora_r=16, lora_alpha=32, lora_top_k_layers=K,
-                        cache_prefix=True, epochs=a.epochs, lr=2e-4 if a.method == "lora" else 1e-3,
+                        cache_prefix=True, epochs=a.epochs, lr=_lr(a),
                         batch_size=a.batch_size, warmup_ratio=0.0, save_every=0, progress=False)
     with tempfile.TemporaryDirectory() as td:
         s, m = T.train(cfg, tok, model, pairs, val, Path(td), log=lambda *x: None)
@@ -172,13 +228,14 @@ def child_engine(a) -> dict:
     losses = [r["loss"] for r in rows if "loss" in r]
     enc = T.encode_pairs(tok, pairs)
     wall = s["cache_s"] + s["train_s"]
+    acc = accuracy(tok, m, heldout_pairs(a.accuracy_eval, pairs)) if a.accuracy_eval else {}
     return {"wall_s": wall, "cache_s": s["cache_s"], "train_s": s["train_s"],
             "train_s_per_epoch": s["train_s"] / a.epochs, "cpu_s": s["cache_cpu_s"] + s["train_cpu_s"],
             "cache_cpu_s": s["cache_cpu_s"], "train_cpu_s_per_epoch": s["train_cpu_s"] / a.epochs, "tokens": s["tokens"], "tokens_per_s": s["tokens"] / wall,
             "peak_rss_mb": s["peak_rss_mb"], "first_loss": losses[0], "last_loss": losses[-1],
             "final_val_loss": s["final_val_loss"], "epochs": a.epochs, "top_k": K,
             "padded_tokens": _engine_padded(enc, a.batch_size) * a.epochs,
-            **_flops(a, m, enc, None, "engine", K=K)}
+            **_flops(a, m, enc, None, "engine", K=K), **acc}
 
 
 def child_interleaved(a) -> dict:
@@ -191,7 +248,7 @@ def child_interleaved(a) -> dict:
     from peft import LoraConfig, get_peft_model
     from helpers import settings
     from helpers import train as T
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(_threads())
     tok, base = _load_for(a)
     settings.seed_everything(0)
     naive = get_peft_model(copy.deepcopy(base), LoraConfig(r=16, lora_alpha=32, target_modules="all-linear",
@@ -264,7 +321,7 @@ def _load_for(a):
 # ------------------------------------------------------------------------------------------ parent
 def run_child(kind: str, a, **over) -> dict:
     args = [sys.executable, __file__, "--child", kind, "--n", str(a.n), "--model", a.model, "--repeats", "1",
-            "--batch-size", str(a.batch_size)]
+            "--batch-size", str(a.batch_size), "--accuracy-eval", str(a.accuracy_eval)]
     if a.model_dir:
         args += ["--model-dir", a.model_dir]
     for k, v in over.items():
@@ -303,18 +360,54 @@ def summarise(naive: dict, eng: dict, epochs: int, peak: float) -> dict:
     return out
 
 
+def accuracy_check(V: dict) -> dict:
+    """For each (naive, engine) pair that both ran with ``--accuracy-eval``: the two exact-match rates, their
+    Wilson intervals, the difference (engine - naive), whether the intervals overlap, and the field accuracies."""
+    out = {}
+    for name, eng in V.items():
+        base = "scratch_naive" if name.startswith("scratch_engine") else "naive" if name.startswith("engine") else None
+        naive = V.get(base, {}) if base else {}
+        if "final_exact_match" not in naive or "final_exact_match" not in eng:
+            continue
+        (nl, nh), (el, eh) = naive["final_exact_match_ci"], eng["final_exact_match_ci"]
+        out[f"{name}_vs_naive"] = {
+            "naive_exact_match": naive["final_exact_match"], "naive_exact_match_ci": [nl, nh],
+            "engine_exact_match": eng["final_exact_match"], "engine_exact_match_ci": [el, eh],
+            "exact_match_diff": eng["final_exact_match"] - naive["final_exact_match"],
+            "intervals_overlap": nl <= eh and el <= nh,
+            "naive_field_acc": naive["final_field_acc"], "engine_field_acc": eng["final_field_acc"],
+            "n_eval": eng["n_eval"], "epochs": {"naive": naive["epochs"], "engine": eng["epochs"]}}
+    return out
+
+
+def _same_epochs(a) -> None:
+    """Resolve --naive-epochs / --all-layers-epochs (None = 1, or --epochs under --accuracy-eval); an explicit
+    value different from --epochs is an error under --accuracy-eval (accuracy needs the same examples x epochs)."""
+    for flag in ("naive_epochs", "all_layers_epochs"):
+        v = getattr(a, flag)
+        if a.accuracy_eval and v is not None and v != a.epochs:
+            raise SystemExit(f"--accuracy-eval compares accuracy at the same epochs: --{flag.replace('_', '-')} {v} "
+                             f"differs from --epochs {a.epochs} (drop it or make them equal)")
+        setattr(a, flag, v if v is not None else (a.epochs if a.accuracy_eval else 1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=64)
     ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--naive-epochs", type=int, default=1)
+    ap.add_argument("--naive-epochs", type=int, default=None,
+                    help="epochs for naive (default 1; --epochs under --accuracy-eval); extrapolated linearly")
     ap.add_argument("--model", default="smollm2-135m")
     ap.add_argument("--model-dir", default=None)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--top-k", type=int, nargs="*", default=[4, 8])
     ap.add_argument("--skip-all-layers", action="store_true")
-    ap.add_argument("--all-layers-epochs", type=int, default=1, help="epochs for engine_all (no cache: per-epoch cost constant)")
+    ap.add_argument("--all-layers-epochs", type=int, default=None,
+                    help="epochs for engine_all (default 1; --epochs under --accuracy-eval; no cache: per-epoch cost constant)")
     ap.add_argument("--skip-scratch", action="store_true")
+    ap.add_argument("--only-scratch", action="store_true", help="run only scratch_naive and scratch_engine")
+    ap.add_argument("--accuracy-eval", type=int, default=0,
+                    help="N held-out pairs greedy-decoded after training (0 = off); see the module docstring")
     ap.add_argument("--out", default=str(ROOT / "reports" / "perf" / "train_throughput.json"))
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--interleaved", action="store_true", help="also the same-process alternating-step ratio")
@@ -330,7 +423,8 @@ def main() -> None:
 
     import platform
     import torch
-    torch.set_num_threads(os.cpu_count())
+    _same_epochs(a)
+    torch.set_num_threads(_threads())
     peak = matmul_peak()
     print(f"fp32 matmul peak (2048^2): {peak:.1f} GFLOP/s, threads {torch.get_num_threads()}", flush=True)
     res: dict = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
@@ -344,11 +438,15 @@ def main() -> None:
     if not a.skip_all_layers:
         plan.append(("engine_all", "engine", {"epochs": a.all_layers_epochs, "top_k": 0}))
     plan += [(f"engine_top{k}", "engine", {"epochs": a.epochs, "top_k": k}) for k in a.top_k]
+    if a.only_scratch:
+        plan = []
     try:
         from helpers import models
         has_scratch = hasattr(models, "load_scratch")
     except ImportError:
         has_scratch = False
+    if a.only_scratch and (not has_scratch or a.skip_scratch):
+        raise SystemExit("--only-scratch needs helpers.models.load_scratch and no --skip-scratch")
     if has_scratch and not a.skip_scratch:
         plan += [("scratch_naive", "naive", {"epochs": a.epochs, "method": "full"}),
                  ("scratch_engine", "engine", {"epochs": a.epochs, "method": "full"})]
@@ -379,11 +477,13 @@ def main() -> None:
                                                                   a.epochs, peak)
     if "naive" in V and "error" not in V["naive"]:
         V["naive"]["gflops_per_cpu_s"] = V["naive"]["flops"] / V["naive"]["cpu_s"] / 1e9
+    if a.accuracy_eval:
+        res["accuracy_check"] = accuracy_check(V)
     res["total_s"] = time.time() - t0
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1))
-    print(json.dumps(res["comparisons"], indent=1))
+    print(json.dumps({k: res[k] for k in ("comparisons", "accuracy_check") if k in res}, indent=1))
     print(f"wrote {out}")
 
 

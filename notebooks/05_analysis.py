@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -34,8 +36,11 @@ plans = {nb: profiles.plan(nb, PROFILE, model=MODEL, seed=SEED) for nb in ("pars
 run = {nb: {g: experiments.run_all(exps) for g, exps in groups.items()} for nb, groups in plans.items()}
 outside_dirs = ([outside.rule_stepgame(budget["n_outside"]), outside.rule_babi(17), outside.rule_babi(19)]
                 if outside.available() else [])
+# model-based StepGame runs (in-domain protocol, complete vs hybrid map)
+sg_runs = ({f"{e.model} {e.formulation}": experiments.run(e)
+            for e in profiles.outside_plan(PROFILE, MODEL, SEED)["stepgame"]} if outside_dirs else {})
 probe_dir = probe.run(run["coords"]["fixed"][0], budget["llm"], n_scenes=budget["n_probe"], seed=SEED)
-all_dirs = list(dict.fromkeys(d for groups in run.values() for dirs in groups.values() for d in dirs)) + outside_dirs
+all_dirs = list(dict.fromkeys(d for groups in run.values() for dirs in groups.values() for d in dirs)) + outside_dirs + list(sg_runs.values())
 table = summary.table(all_dirs)
 summary.write(table, extra=analysis.extra_records([probe_dir]))
 print(f"{len(table)} records from {len(set(table.run))} runs -> reports/summary.json")
@@ -112,8 +117,7 @@ probe_df.pivot_table(index="formulation", columns="metric", values="value", aggf
 # ## Outside benchmarks: how good is a hand-written reader?
 # StepGame (validation files, k = 1..10 hops) and bAbI tasks 17/19 (held-out training stories) through the
 # hand-written reader + solver, next to published results. StepGame's labels are noisy (some templates invert
-# the relation); the clean-story row shows the reader itself is exact. Model-based results on these benchmarks
-# are not in this profile (see `docs/benchmarks.md`).
+# the relation); the clean-story row shows the reader itself is exact.
 
 # %%
 if outside_dirs:
@@ -121,6 +125,29 @@ if outside_dirs:
     display(summary.pivot(summary.table(outside_dirs[1:])))
 else:
     print("../shared/benchmarks is not here: outside benchmarks skipped")
+
+# %% [markdown]
+# ## StepGame through the model: complete vs hybrid map
+# The *in-domain* protocol: SmolLM2 fine-tuned (the scaled LoRA budget) on StepGame's own training files
+# (k = 1..3; their target maps are the reader's layouts, since StepGame gives only the asked relation), then scored
+# on the validation files for every k = 1..10: the model reads the story, writes a map, and code reads the asked
+# relation off that map. Two formulations:
+# *complete* maps every agent of the story; *hybrid* is also given the question and maps only the agents that link
+# the two asked ones (it must find them among the distractors), the seed's "local map of 2-3 objects when needed".
+# The *transfer* protocol (trained on our generator only) is not run in this profile (see `docs/benchmarks.md`).
+
+# %%
+if sg_runs:
+    display(outside.stepgame_table(outside_dirs[0], sg_runs))
+    outside.stepgame_figure(outside_dirs[0], sg_runs, "05_stepgame_models")
+
+# %% [markdown]
+# Cost of the two formulations on this machine: prediction seconds per story and generated tokens per story.
+
+# %%
+if sg_runs:
+    cost = outside.stepgame_cost(sg_runs)
+    display(cost.pivot_table(index="run", columns="k", values=["s_per_story", "tokens_per_story"]).round(2))
 
 # %% [markdown]
 # ## Engine speed

@@ -24,3 +24,29 @@ def test_rule_babi_artifact(tmp_path, monkeypatch, task):
     d = outside.rule_babi(task, holdout_frac=0.05)
     s = runs.read_json(d / "results.json")["splits"]["heldout"]["relation_acc"]
     assert s["n"] > 0 and s["value"] == 1.0
+
+
+@pytest.mark.skipif(not outside.available(), reason="../shared/benchmarks is not here")
+@pytest.mark.parametrize("mode", ["complete", "hybrid"])
+def test_stepgame_dataset_gold_maps_score_like_the_reader(tmp_path, monkeypatch, mode):
+    """The model-based path end to end without a model: writing the gold map in the target format, reading it back
+    and scoring it must give the reader's accuracy on the same stories (as_labelled), and the splits must not overlap."""
+    from helpers import formats, generate, metrics, stepgame
+    monkeypatch.setattr(paths, "DATA", tmp_path)
+    data = {"mode": mode, "train_k": [1, 2], "as_labelled": True}
+    name = outside.stepgame_dataset(data, n_train=40, n_val=8, eval_sizes={"valid_k2": 30, "valid_k5": 30}, seed=1,
+                                    )
+    assert outside.stepgame_dataset(data, 40, 8, {"valid_k2": 30, "valid_k5": 30}, 1) == name  # reused
+    train = generate.load_split(name, "train_0", root=tmp_path)
+    val = generate.load_split(name, "val_0", root=tmp_path)
+    assert len(train) == 40 and len(val) == 8
+    assert not {e["id"] for e in train} & {e["id"] for e in val}
+    for split, k in (("valid_k2", 2), ("valid_k5", 5)):
+        exs = generate.load_split(name, split, root=tmp_path)
+        parsed = [formats.read_target(formats.write_target(e, "coords"), "coords", e) for e in exs]
+        got = metrics.score(exs, parsed)["relation_acc"]["value"]
+        items = stepgame.load(paths.SHARED_BENCHMARKS / "stepgame" / "valid", k=k, limit=30)
+        want = sum(stepgame.predict(it, as_labelled=True) == it["label"] for it in items) / len(items)
+        assert got == pytest.approx(want)
+    with pytest.raises(ValueError, match="valid_k1 .. valid_k10"):
+        outside.stepgame_dataset(data, 4, 2, {"test_iid": 3}, 0)

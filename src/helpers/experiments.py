@@ -58,6 +58,12 @@ def dataset_for(exp: Experiment) -> str:
     examples come from several configs (``train_0``, ``train_1``, ... files), concatenated and shuffled.
     """
     from . import generate
+    if exp.experiment == "stepgame":
+        from . import outside
+        paths.DATA.mkdir(parents=True, exist_ok=True)
+        with open(paths.DATA / ".stepgame.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return outside.stepgame_dataset(exp.data, exp.n_train, exp.n_val, exp.eval_sizes, exp.seed)
     base = generate.DataConfig(**exp.data)
     specs = generate.standard_splits(base)
     unknown = set(exp.eval_sizes) - set(specs)

@@ -7,7 +7,10 @@ must approach; the files are read from ``../shared/benchmarks`` (or any path) an
 """
 from __future__ import annotations
 
+import json
+import random
 from pathlib import Path
+from typing import Any, Mapping
 
 from . import babi, metrics, paths, runs, stepgame
 
@@ -62,7 +65,58 @@ def rule_babi(task: int, holdout_frac: float = 0.1, seed: int = 0, root: Path | 
     return d
 
 
-def stepgame_table(d: Path):
+# ------------------------------------------------------------------ model-based (the in-domain protocol)
+STEPGAME_KS = tuple(range(1, 11))
+
+
+def stepgame_dataset(data: Mapping[str, Any], n_train: int, n_val: int, eval_sizes: Mapping[str, int], seed: int,
+                     root: Path | None = None) -> str:
+    """Write a dataset folder (project example schema) from the StepGame files; returns its name.
+
+    ``data``: ``mode`` (complete | hybrid), ``train_k`` (the training files' k; StepGame ships k = 1..3),
+    ``as_labelled`` (target maps follow the benchmark's labels where its templates are inverted). Training and
+    validation stories are drawn without overlap from the train files, evenly over ``train_k``; the evaluation
+    splits ``valid_k{k}`` are the first ``n`` stories of each validation file. The target map of a training story is
+    the reader's layout (StepGame gives only the asked relation, not a map), so the hand-written reader is a
+    *teacher* here; at test time the model reads the story alone and the answer is read off its map.
+    """
+    root = root or paths.SHARED_BENCHMARKS
+    if not available(root):
+        raise FileNotFoundError(f"StepGame needs the benchmark files under {root} (set SWM_BENCHMARKS)")
+    mode, ks = data.get("mode", "hybrid"), tuple(data.get("train_k", (1, 2, 3)))
+    labelled = bool(data.get("as_labelled", True))
+    bad = [s for s in eval_sizes if not (s.startswith("valid_k") and s[7:].isdigit() and int(s[7:]) in STEPGAME_KS)]
+    if bad:
+        raise ValueError(f"StepGame evaluation splits are valid_k1 .. valid_k10, got {bad}")
+    sizes = {"train_0": n_train, "val_0": n_val, **eval_sizes}
+    key = runs.config_hash({"data": dict(data), "sizes": sizes, "seed": seed})
+    name = f"stepgame-{key}"
+    d = paths.DATA / name
+    if (d / "card.json").exists():
+        return name
+    rng = random.Random(seed)
+    pool: list[dict] = []
+    for i, k in enumerate(ks):
+        items = stepgame.load(root / "stepgame" / "train", k=k, split="train")
+        share = -(-(n_train + n_val) // len(ks))
+        pool += rng.sample(items, min(share, len(items)))
+    rng.shuffle(pool)
+    splits = {"train_0": pool[:n_train], "val_0": pool[n_train:n_train + n_val]}
+    for s, n in eval_sizes.items():
+        splits[s] = stepgame.load(root / "stepgame" / "valid", k=int(s[7:]), limit=n)
+    tmp = paths.DATA / f".{name}.tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    for s, items in splits.items():
+        exs = stepgame.to_examples(items, mode, as_labelled=labelled)
+        (tmp / f"{s}.jsonl").write_text("".join(json.dumps(e) + "\n" for e in exs))
+    runs.write_json(tmp / "card.json", {"name": name, "source": "StepGame (../shared/benchmarks/stepgame)",
+                                        "data": dict(data), "sizes": sizes, "seed": seed,
+                                        "note": "target maps of train/val stories come from the rule reader"})
+    tmp.rename(d)
+    return name
+
+
+def stepgame_table(d: Path, model_runs: Mapping[str, Path] | None = None):
     """Our per-k accuracies beside the published ones (percent)."""
     import pandas as pd
     res = runs.read_json(d / "results.json")
@@ -70,5 +124,60 @@ def stepgame_table(d: Path):
                                                              for k in range(1, 11)],
             "  same, clean stories only": [100 * res["splits"][f"k{k}"]["relation_acc_clean"]["value"]
                                           for k in range(1, 11)]}
+    for label, md in (model_runs or {}).items():
+        mres = runs.read_json(Path(md) / "results.json")["splits"]
+        rows[label] = [100 * mres[f"valid_k{k}"]["relation_acc"]["value"] if f"valid_k{k}" in mres else None
+                       for k in STEPGAME_KS]
     rows.update(res["published"])
     return pd.DataFrame(rows, index=[f"k={k}" for k in range(1, 11)]).T.round(1)
+
+
+def stepgame_cost(model_runs: Mapping[str, Path]):
+    """Per model run and k: accuracy, seconds per story (prediction wall time / stories, this machine) and
+    generated SmolLM2 tokens per story (the raw model output re-tokenised)."""
+    import pandas as pd
+    from . import models
+    tok = models.smollm2_tokenizer()
+    rows = []
+    for label, md in model_runs.items():
+        res = runs.read_json(Path(md) / "results.json")
+        by_split: dict[str, list[str]] = {}
+        for r in runs.read_jsonl(Path(md) / "predictions.jsonl"):
+            by_split.setdefault(r["split"], []).append(r["raw"])
+        for k in STEPGAME_KS:
+            s = f"valid_k{k}"
+            if s not in by_split:
+                continue
+            raws = by_split[s]
+            rows.append({"run": label, "k": k, "n": len(raws),
+                         "relation_acc": res["splits"][s]["relation_acc"]["value"],
+                         "s_per_story": res["timings"][f"predict_{s}"] / len(raws),
+                         "tokens_per_story": sum(len(tok(r).input_ids) for r in raws) / len(raws)})
+    return pd.DataFrame(rows)
+
+
+def stepgame_figure(rule_dir: Path, model_runs: Mapping[str, Path], name: str):
+    """Accuracy per k (95% intervals) of the model runs beside the rule reader and the GPT-3 + ASP pipeline."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from . import plots
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ks = np.array(STEPGAME_KS)
+    rule = runs.read_json(Path(rule_dir) / "results.json")["splits"]
+    ax.plot(ks, [rule[f"k{k}"]["relation_acc"]["value"] for k in ks], "k--", lw=1, label="rule reader + solver")
+    gpt3 = next(v for key, v in PUBLISHED_STEPGAME.items() if key.startswith("GPT-3"))
+    ax.plot(ks, np.array(gpt3) / 100, ":", color="grey", label="GPT-3 + ASP (published, test set)")
+    for i, (label, md) in enumerate(model_runs.items()):
+        sp = runs.read_json(Path(md) / "results.json")["splits"]
+        st = [sp.get(f"valid_k{k}", {}).get("relation_acc") for k in ks]
+        kk = np.array([k for k, s in zip(ks, st) if s])
+        v = np.array([s["value"] for s in st if s])
+        lo = np.array([s["ci_low"] for s in st if s])
+        hi = np.array([s["ci_high"] for s in st if s])
+        ax.errorbar(kk + 0.1 * (i - 0.5), v, yerr=[v - lo, hi - v], marker="o", capsize=2, label=label)
+    ax.axhline(0.95, color="k", lw=0.6, alpha=0.5)
+    ax.set(xlabel="k (hops between the asked agents)", ylabel="accuracy", ylim=(0, 1.02), xticks=ks,
+           title="StepGame validation: map -> relation read off by code")
+    ax.legend(fontsize=7)
+    plots.save(fig, name)
+    plt.show()

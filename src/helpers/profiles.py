@@ -45,6 +45,8 @@ def _budget(profile: str, model: str | None) -> dict:
                     n_iid=10, n_fewshot=4, n_probe=12, n_outside=20, curve=(16, 32), intermediate=True,
                     lora=dict(lora_top_k_layers=1, cache_prefix=True, batch_size=8, lr=1e-3, save_every=0),
                     fix_train=dict(lr=2e-3, epochs=2),
+                    scaled=dict(n_train=64, train=dict(lora_top_k_layers=2, lr=2e-3, epochs=1)),
+                    stepgame=dict(n_train=24, n_val=8, n_per_k=2),
                     scratch=dict(method="full", batch_size=8, lr=1e-3, save_every=0, epochs=1))
     if profile == "default":
         return dict(llm=model or "smollm2-135m", cheap="scratch", n_seed=1000, n_fixed=1000, epochs=3,
@@ -54,12 +56,18 @@ def _budget(profile: str, model: str | None) -> dict:
                     # the fixed formulation's training: the same 1000 examples and 3 epochs, a higher learning rate
                     # (at lr 1e-3 the top-4 LoRA stays on its loss plateau)
                     fix_train=dict(lr=3e-3, epochs=3),
+                    # the scaled fix: 3x the data, LoRA on the top 8 layers, 2 epochs (about 50 min per run)
+                    scaled=dict(n_train=3000, train=dict(lora_top_k_layers=8, lr=3e-3, epochs=2)),
+                    # StepGame in-domain: 2000 training stories (k = 1..3), 50 validation stories per k
+                    stepgame=dict(n_train=2000, n_val=64, n_per_k=50),
                     scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
     return dict(llm=model or "smollm2-135m", cheap=model or "smollm2-135m", n_seed=1000, n_fixed=5000,
                 epochs=3, n_eval=300, n_iid=500, n_fewshot=200, n_probe=1000, n_outside=None, curve=(100, 300, 1000, 3000, 10000),
                 intermediate=True,
                 lora=dict(lora_r=16, lora_top_k_layers=None, cache_prefix=False, batch_size=16, lr=5e-4),
                 fix_train=dict(lr=1e-3, epochs=6),
+                scaled=dict(n_train=10000, train=dict(lr=1e-3, epochs=3)),
+                stepgame=dict(n_train=10000, n_val=300, n_per_k=1000),
                 scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
 
 
@@ -76,6 +84,12 @@ def _ft(b: dict, model: str, fix: bool = False, **kw) -> Experiment:
     if fix and model != "scratch":
         train = {**train, **b["fix_train"]}
     return Experiment(model=model, method="finetune", train=train, **kw)
+
+
+def _scaled(b: dict, exp: Experiment, formulation: str) -> Experiment:
+    """``exp`` with the profile's scaled budget: more training stories and more adapted layers."""
+    sc = b["scaled"]
+    return replace(exp, formulation=formulation, n_train=sc["n_train"], train={**exp.train, **sc["train"]})
 
 
 def baselines(exp: Experiment) -> list[Experiment]:
@@ -113,6 +127,8 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             # an intermediate representation: every pairwise relation first, then the coordinates
             "intermediate": [replace(canonical, formulation="relations-first", style="relations", max_new_tokens=128)]
             if b["intermediate"] else [],
+            # the scaled fix: relations first, then coordinates, on the training mixture, more data and layers
+            "scaled": [_scaled(b, replace(fixed, style="relations", max_new_tokens=128), "scaled")],
             "fixed_baselines": baselines(fixed),
             "scratch": [replace(fixed, model=cheap, formulation="fixed-scratch", train=_train(b, cheap))],
             "fewshot": [replace(canonical, formulation="fewshot", method="fewshot", train={},
@@ -127,8 +143,27 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
                        max_new_tokens=seed_len, **seed_like)
         fixed = _ft(b, llm, fix=True, experiment=notebook, formulation="fixed", fmt=fmt, style=fixed_style,
                     target="canonical", n_train=b["n_seed"], max_new_tokens=fixed_len, **seed_like)
-        return {"replication": [seed_exp], "baselines": baselines(seed_exp), "fixed": [fixed]}
+        groups = {"replication": [seed_exp], "baselines": baselines(seed_exp), "fixed": [fixed]}
+        if notebook == "parse":
+            groups["scaled"] = [_scaled(b, fixed, "scaled")]
+        return groups
     raise ValueError(f"unknown notebook {notebook!r}; use parse, grid or coords")
+
+
+def outside_plan(profile: str = "default", model: str | None = None, seed: int = 0) -> dict[str, list[Experiment]]:
+    """Model-based StepGame runs (the *in-domain* protocol: fine-tuned on StepGame's train files, k = 1..3, scored
+    on its validation files, k = 1..10): the *complete* map of every agent vs the *hybrid* map of only the agents that
+    link the two asked ones (the model is given the question and must find them among the distractors)."""
+    _check(profile)
+    b = _budget(profile, model)
+    sg = b["stepgame"]
+    train = {**_train(b, b["llm"]), **b["scaled"]["train"]}
+    exps = [Experiment(experiment="stepgame", formulation=f"in-domain-{mode}", model=b["llm"], fmt="coords",
+                       target="canonical", data={"mode": mode, "train_k": [1, 2, 3], "as_labelled": True},
+                       n_train=sg["n_train"], n_val=sg["n_val"], train=train, max_new_tokens=mt,
+                       eval_sizes={f"valid_k{k}": sg["n_per_k"] for k in range(1, 11)}, seed=seed)
+            for mode, mt in (("complete", 160), ("hybrid", 72))]
+    return {"stepgame": exps}
 
 
 def analysis_budget(profile: str, model: str | None = None) -> dict:

@@ -237,14 +237,18 @@ def loss_sum(model, batch, *, arch: _Arch | None = None, start: int = 0, prefix:
 
 @torch.no_grad()
 def build_prefix_cache(model, encoded, start: int, batch_size: int, pad_id: int, device,
-                       dtype: torch.dtype = torch.float32, autocast=None) -> list[torch.Tensor]:
+                       dtype: torch.dtype = torch.float32, autocast=None, progress: bool = False) -> list[torch.Tensor]:
     """Per example, the hidden states entering layer ``start`` (shape [len, hidden]), computed in eval mode."""
     arch = _Arch(model)
     was = model.training
     model.eval()
     cache: list[torch.Tensor | None] = [None] * len(encoded)
     lengths = [len(x) for x, _ in encoded]
-    for idx in make_batches(lengths, batch_size, 0, 0, bucket=True, shuffle=False):
+    batches = make_batches(lengths, batch_size, 0, 0, bucket=True, shuffle=False)
+    if progress:
+        from tqdm.auto import tqdm
+        batches = tqdm(batches, desc=f"cache layers 0-{start - 1}", unit="batch", dynamic_ncols=True, leave=False)
+    for idx in batches:
         b = collate(encoded, idx, pad_id, device)
         with (autocast or contextlib.nullcontext()):
             h = arch.run_layers(arch.embed(b["input_ids"]), 0, start, b["attention_mask"])
@@ -489,7 +493,8 @@ def train(cfg: TrainConfig, tok, model, pairs: Sequence[tuple[str, str]],
     cache_dtype = torch.bfloat16 if cfg.cache_dtype == "bfloat16" else torch.float32
     cache = val_cache = None
     if use_cache:
-        cache = build_prefix_cache(model, enc, start, cfg.batch_size * 2, pad_id, device, cache_dtype, autocast())
+        cache = build_prefix_cache(model, enc, start, cfg.batch_size * 2, pad_id, device, cache_dtype, autocast(),
+                                   progress=cfg.progress and dist.main)
     cache_s, cache_cpu_s = time.time() - t_cache, time.process_time() - c_cache
     # cached states enter the trained layers in the model's own dtype (fp32 on CPU, even for a bf16 cache)
     hidden_dtype = arch.inner.embed_tokens.weight.dtype if arch.ok else torch.float32
