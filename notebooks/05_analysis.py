@@ -36,11 +36,12 @@ plans = {nb: profiles.plan(nb, PROFILE, model=MODEL, seed=SEED) for nb in ("pars
 run = {nb: {g: experiments.run_all(exps) for g, exps in groups.items()} for nb, groups in plans.items()}
 outside_dirs = ([outside.rule_stepgame(budget["n_outside"]), outside.rule_babi(17), outside.rule_babi(19)]
                 if outside.available() else [])
-# model-based StepGame runs (in-domain protocol, complete vs hybrid map)
-sg_runs = ({f"{e.model} {e.formulation}": experiments.run(e)
-            for e in profiles.outside_plan(PROFILE, MODEL, SEED)["stepgame"]} if outside_dirs else {})
+# model-based runs on the outside benchmarks (in-domain protocol): StepGame complete vs hybrid map, bAbI 17/19
+outside_plan = profiles.outside_plan(PROFILE, MODEL, SEED) if outside_dirs else {"stepgame": [], "babi": []}
+sg_runs = {f"{e.model} {e.formulation}": experiments.run(e) for e in outside_plan["stepgame"]}
+babi_runs = {e.experiment: experiments.run(e) for e in outside_plan["babi"]}
 probe_dir = probe.run(run["coords"]["fixed"][0], budget["llm"], n_scenes=budget["n_probe"], seed=SEED)
-all_dirs = list(dict.fromkeys(d for groups in run.values() for dirs in groups.values() for d in dirs)) + outside_dirs + list(sg_runs.values())
+all_dirs = list(dict.fromkeys(d for groups in run.values() for dirs in groups.values() for d in dirs)) + outside_dirs + list(sg_runs.values()) + list(babi_runs.values())
 table = summary.table(all_dirs)
 summary.write(table, extra=analysis.extra_records([probe_dir]))
 print(f"{len(table)} records from {len(set(table.run))} runs -> reports/summary.json")
@@ -148,6 +149,16 @@ if sg_runs:
 if sg_runs:
     cost = outside.stepgame_cost(sg_runs)
     display(cost.pivot_table(index="run", columns="k", values=["s_per_story", "tokens_per_story"]).round(2))
+
+# %% [markdown]
+# ## bAbI 17 / 19 through the model
+# SmolLM2 fine-tuned on the task's 1k training file minus the held-out stories (in-domain protocol), then every
+# held-out question is answered by code from the predicted map (`babi.answer_17` / `answer_19`), beside the rule
+# reader on the same stories and the published MemN2N (1k training stories).
+
+# %%
+if babi_runs:
+    display(outside.babi_table(outside_dirs[1:], babi_runs))
 
 # %% [markdown]
 # ## Engine speed

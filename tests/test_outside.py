@@ -50,3 +50,27 @@ def test_stepgame_dataset_gold_maps_score_like_the_reader(tmp_path, monkeypatch,
         assert got == pytest.approx(want)
     with pytest.raises(ValueError, match="valid_k1 .. valid_k10"):
         outside.stepgame_dataset(data, 4, 2, {"test_iid": 3}, 0)
+
+
+@pytest.mark.skipif(not outside.available(), reason="../shared/benchmarks is not here")
+@pytest.mark.parametrize("task", [17, 19])
+def test_babi_dataset_and_answers_from_gold_maps(tmp_path, monkeypatch, task):
+    """Held-out stories are the rule run's; a 'run' whose predictions are the gold maps answers every question."""
+    from helpers import babi, generate
+    monkeypatch.setattr(paths, "DATA", tmp_path / "data")
+    name = outside.babi_dataset(task, {"size": "10k", "holdout_frac": 0.1}, 30, 5, {"heldout": 12}, seed=0)
+    train = generate.load_split(name, "train_0", root=tmp_path / "data")
+    held = generate.load_split(name, "heldout", root=tmp_path / "data")
+    _, want = babi.holdout(babi.load(paths.SHARED_BENCHMARKS / "babi", task=task, size="1k"), 0.1, 0)
+    assert [e["id"] for e in held] == [s["id"] for s in want[:12]]
+    assert len(train) == 30 and not {e["text"] for e in train} & {e["text"] for e in held}
+    with pytest.raises(ValueError, match="stories outside the held-out set"):
+        outside.babi_dataset(task, {"size": "1k", "holdout_frac": 0.1}, 5000, 5, {"heldout": 12}, seed=0)
+    run = tmp_path / "run"
+    runs.write_json(run / "results.json", {"dataset": name})
+    rows = [{"split": "heldout", "id": e["id"], "valid": True, "pred": e["canonical"]} for e in held]
+    rows.append({"split": "heldout", "id": held[0]["id"], "valid": False, "pred": []})  # an invalid map: all wrong
+    runs.write_jsonl(run / "predictions.jsonl", rows)
+    got = outside.babi_answers(run)
+    nq = sum(len(e["babi"]["questions"]) for e in held)
+    assert got["n"] == nq + len(held[0]["babi"]["questions"]) and got["k"] == nq

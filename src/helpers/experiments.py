@@ -64,6 +64,13 @@ def dataset_for(exp: Experiment) -> str:
         with open(paths.DATA / ".stepgame.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             return outside.stepgame_dataset(exp.data, exp.n_train, exp.n_val, exp.eval_sizes, exp.seed)
+    if exp.experiment in ("babi17", "babi19"):
+        from . import outside
+        paths.DATA.mkdir(parents=True, exist_ok=True)
+        with open(paths.DATA / ".babi.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return outside.babi_dataset(int(exp.experiment[4:]), exp.data, exp.n_train, exp.n_val, exp.eval_sizes,
+                                        exp.seed)
     base = generate.DataConfig(**exp.data)
     specs = generate.standard_splits(base)
     unknown = set(exp.eval_sizes) - set(specs)

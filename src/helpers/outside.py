@@ -116,6 +116,84 @@ def stepgame_dataset(data: Mapping[str, Any], n_train: int, n_val: int, eval_siz
     return name
 
 
+def babi_dataset(task: int, data: Mapping[str, Any], n_train: int, n_val: int, eval_sizes: Mapping[str, int],
+                 seed: int, root: Path | None = None) -> str:
+    """Write a dataset folder from the bAbI training files; returns its name.
+
+    ``heldout``: the stories :func:`rule_babi` scores (``babi.holdout`` of the 1k file, ``data["holdout_frac"]``,
+    seed 0), at most ``eval_sizes["heldout"]`` of them. Training and validation stories are drawn from the
+    ``data["size"]`` file (1k | 10k; the 1k file of task 17 holds only 125 stories) after removing every story whose
+    statements equal a held-out story's, so no held-out story is trained on.
+    """
+    root = root or paths.SHARED_BENCHMARKS
+    if not available(root):
+        raise FileNotFoundError(f"bAbI needs the benchmark files under {root} (set SWM_BENCHMARKS)")
+    if set(eval_sizes) != {"heldout"}:
+        raise ValueError(f"bAbI evaluation split is 'heldout', got {sorted(eval_sizes)}")
+    size, frac = data.get("size", "1k"), float(data.get("holdout_frac", 0.1))
+    sizes = {"train_0": n_train, "val_0": n_val, **eval_sizes}
+    key = runs.config_hash({"task": task, "data": dict(data), "sizes": sizes, "seed": seed})
+    name = f"babi{task}-{key}"
+    d = paths.DATA / name
+    if (d / "card.json").exists():
+        return name
+    _, held = babi.holdout(babi.load(root / "babi", task=task, size="1k"), frac, 0)
+    seen = {tuple(s["statements"]) for s in held}
+    pool = [s for s in babi.load(root / "babi", task=task, size=size) if tuple(s["statements"]) not in seen]
+    if len(pool) < n_train + n_val:
+        raise ValueError(f"bAbI {task} ({size}) has {len(pool)} stories outside the held-out set; "
+                         f"asked for {n_train} + {n_val}")
+    pool = random.Random(seed).sample(pool, n_train + n_val)
+    splits = {"train_0": pool[:n_train], "val_0": pool[n_train:], "heldout": held[:eval_sizes["heldout"]]}
+    tmp = paths.DATA / f".{name}.tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    for s, stories in splits.items():
+        (tmp / f"{s}.jsonl").write_text("".join(json.dumps(e) + "\n" for e in babi.to_examples(stories)))
+    runs.write_json(tmp / "card.json", {"name": name, "source": f"bAbI task {task} ({size} training file)",
+                                        "data": dict(data), "sizes": sizes, "seed": seed})
+    tmp.rename(d)
+    return name
+
+
+def babi_answers(run_dir: Path, split: str = "heldout") -> dict:
+    """Answer accuracy of a model run on bAbI: each question answered by code from the predicted map
+    (``answer_17`` / ``answer_19``), exact match with the gold answer; Wilson interval over questions."""
+    from . import generate
+    res = runs.read_json(Path(run_dir) / "results.json")
+    examples = {e["id"]: e for e in generate.load_split(res["dataset"], split, root=paths.DATA)}
+    k = n = 0
+    for r in runs.read_jsonl(Path(run_dir) / "predictions.jsonl"):
+        if r["split"] != split:
+            continue
+        ex = examples[r["id"]]
+        task = ex["babi"]["task"]
+        lay = r["pred"][0] if r["valid"] and r["pred"] else None
+        for q in ex["babi"]["questions"]:
+            ans = (babi.answer_17 if task == 17 else babi.answer_19)(lay, q["question"])
+            k += ans == q["answer"]
+            n += 1
+    return metrics.stat(k, n)
+
+
+def babi_table(rule_dirs: list[Path], model_runs: Mapping[str, Path]):
+    """Per task: the rule reader, the model (answers read off its map) and MemN2N, accuracy % [95% interval] (n)."""
+    import pandas as pd
+
+    def cell(st: Mapping) -> str:
+        return f"{100 * st['value']:.1f} [{100 * st['ci_low']:.1f}, {100 * st['ci_high']:.1f}] (n={st['n']})"
+    rows = []
+    for d in rule_dirs:
+        res = runs.read_json(Path(d) / "results.json")
+        task = res["config"]["experiment"]
+        row = {"task": task, "rule reader + solver": cell(res["splits"]["heldout"]["relation_acc"])}
+        if task in model_runs:
+            row["SmolLM2 in-domain (map -> answer)"] = cell(babi_answers(model_runs[task]))
+            row["SmolLM2 valid maps"] = cell(runs.read_json(Path(model_runs[task]) / "results.json")["splits"]["heldout"]["validity"])
+        row["MemN2N 1k (published)"] = res["published_memn2n_1k"]
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("task")
+
+
 def stepgame_table(d: Path, model_runs: Mapping[str, Path] | None = None):
     """Our per-k accuracies beside the published ones (percent)."""
     import pandas as pd

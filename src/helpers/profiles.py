@@ -47,6 +47,7 @@ def _budget(profile: str, model: str | None) -> dict:
                     fix_train=dict(lr=2e-3, epochs=2),
                     scaled=dict(n_train=64, train=dict(lora_top_k_layers=2, lr=2e-3, epochs=1)),
                     stepgame=dict(n_train=24, n_val=8, n_per_k=2),
+                    babi=dict(n_train=24, n_val=8, n_heldout=6, epochs=1),
                     scratch=dict(method="full", batch_size=8, lr=1e-3, save_every=0, epochs=1))
     if profile == "default":
         return dict(llm=model or "smollm2-135m", cheap="scratch", n_seed=1000, n_fixed=1000, epochs=3,
@@ -60,6 +61,9 @@ def _budget(profile: str, model: str | None) -> dict:
                     scaled=dict(n_train=3000, train=dict(lora_top_k_layers=8, lr=3e-3, epochs=2)),
                     # StepGame in-domain: 2000 training stories (k = 1..3), 50 validation stories per k
                     stepgame=dict(n_train=2000, n_val=64, n_per_k=50),
+                    # bAbI in-domain: 1000 stories of the 10k file (none of the held-out ones), 3 epochs; all the
+                    # held-out stories of the rule run (task 17: 13 stories, 100 questions; task 19: 100)
+                    babi=dict(n_train=1000, n_val=64, n_heldout=1000, epochs=3),
                     scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
     return dict(llm=model or "smollm2-135m", cheap=model or "smollm2-135m", n_seed=1000, n_fixed=5000,
                 epochs=3, n_eval=300, n_iid=500, n_fewshot=200, n_probe=1000, n_outside=None, curve=(100, 300, 1000, 3000, 10000),
@@ -68,6 +72,7 @@ def _budget(profile: str, model: str | None) -> dict:
                 fix_train=dict(lr=1e-3, epochs=6),
                 scaled=dict(n_train=10000, train=dict(lr=1e-3, epochs=3)),
                 stepgame=dict(n_train=10000, n_val=300, n_per_k=1000),
+                babi=dict(n_train=1100, n_val=100, n_heldout=1000, epochs=6),
                 scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
 
 
@@ -163,7 +168,14 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
                        n_train=sg["n_train"], n_val=sg["n_val"], train=train, max_new_tokens=mt,
                        eval_sizes={f"valid_k{k}": sg["n_per_k"] for k in range(1, 11)}, seed=seed)
             for mode, mt in (("complete", 160), ("hybrid", 72))]
-    return {"stepgame": exps}
+    # bAbI 17/19, in-domain: the 1k training file minus the held-out stories the rule reader is scored on
+    bb = b["babi"]
+    babi = [Experiment(experiment=f"babi{t}", formulation="in-domain", model=b["llm"], fmt="coords",
+                       target="canonical", data={"size": "10k", "holdout_frac": 0.1}, n_train=bb["n_train"],
+                       n_val=bb["n_val"], train={**train, "epochs": bb["epochs"]}, max_new_tokens=mt,
+                       eval_sizes={"heldout": bb["n_heldout"]}, seed=seed)
+            for t, mt in ((17, 48), (19, 72))]
+    return {"stepgame": exps, "babi": babi}
 
 
 def analysis_budget(profile: str, model: str | None = None) -> dict:
