@@ -53,7 +53,7 @@ dirs = run["replication"] + run["fixed"] + run["scaled"] + run["baselines"][2:]
 views.results_table(dirs, metric="triple_f1")
 
 # %%
-views.results_table(dirs, metric="exact_match")
+views.results_table(dirs, metric="facts_exact_match")
 
 # %% [markdown]
 # ## 3. Fixed: compact facts

@@ -56,11 +56,30 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
     p, pf = run["parse"]["replication"][0], run["parse"]["fixed"][0]
     out.append(f"- **Facts.** JSON facts triple F1 {fmt(_stat(p, 'triple_f1'))}; compact facts "
                f"{fmt(_stat(pf, 'triple_f1'))} (`figures/02_fixed_vs_seed.png`).")
+    if run["parse"].get("scaled"):
+        ps = run["parse"]["scaled"][0]
+        out.append(f"- **Facts, scaled budget ({_budget_text(ps)}).** Triple F1 {fmt(_stat(ps, 'triple_f1'))}, "
+                   f"exact match {fmt(_stat(ps, 'facts_exact_match'))}, relation accuracy of the solver's map "
+                   f"{fmt(_stat(ps))} (`figures/02_scaled_loss.png`).")
     f = c["fixed"][0]
     splits = runs.read_json(f / "results.json")["splits"]
     out.append(f"- **Fixed coordinates ({views.label_of(f)}).** " + "; ".join(
         f"{s}: {fmt(_stat(f, split=s))}" for s in splits) + " (`figures/04_fixed_splits.png`).")
+    if c.get("scaled"):
+        sc = c["scaled"][0]
+        out.append(f"- **Scaled fix, relations first ({_budget_text(sc)}).** " + "; ".join(
+            f"{s}: {fmt(_stat(sc, split=s))}" for s in runs.read_json(sc / "results.json")["splits"])
+            + " (`figures/04_scaled_splits.png`).")
     return "\n".join(out)
+
+
+def _budget_text(d: Path) -> str:
+    """'3000 stories, 2 epochs, LoRA on the top 8 layers' from a run's config."""
+    c = runs.read_json(Path(d) / "config.json")
+    t = c["train"]
+    k = t.get("lora_top_k_layers")
+    return (f"{c['n_train']} stories, {t.get('epochs')} epochs, "
+            + (f"LoRA on the top {k} layers" if k else "LoRA on every layer"))
 
 
 def all_loss_curves(dirs: Sequence[Path], name: str) -> None:

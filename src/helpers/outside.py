@@ -155,24 +155,27 @@ def babi_dataset(task: int, data: Mapping[str, Any], n_train: int, n_val: int, e
     return name
 
 
-def babi_answers(run_dir: Path, split: str = "heldout") -> dict:
-    """Answer accuracy of a model run on bAbI: each question answered by code from the predicted map
-    (``answer_17`` / ``answer_19``), exact match with the gold answer; Wilson interval over questions."""
-    from . import generate
-    res = runs.read_json(Path(run_dir) / "results.json")
-    examples = {e["id"]: e for e in generate.load_split(res["dataset"], split, root=paths.DATA)}
+def babi_answer_stat(examples: list[dict], prediction_rows: list[dict]) -> dict:
+    """Answer accuracy on bAbI: each question answered by code from the predicted map (``answer_17`` /
+    ``answer_19``), exact match with the gold answer; an invalid map answers nothing. Wilson interval over questions."""
+    by_id = {e["id"]: e for e in examples}
     k = n = 0
-    for r in runs.read_jsonl(Path(run_dir) / "predictions.jsonl"):
-        if r["split"] != split:
-            continue
-        ex = examples[r["id"]]
-        task = ex["babi"]["task"]
+    for r in prediction_rows:
+        ex = by_id[r["id"]]
+        answer = babi.answer_17 if ex["babi"]["task"] == 17 else babi.answer_19
         lay = r["pred"][0] if r["valid"] and r["pred"] else None
         for q in ex["babi"]["questions"]:
-            ans = (babi.answer_17 if task == 17 else babi.answer_19)(lay, q["question"])
-            k += ans == q["answer"]
+            k += answer(lay, q["question"]) == q["answer"]
             n += 1
     return metrics.stat(k, n)
+
+
+def babi_answers(run_dir: Path, split: str = "heldout") -> dict:
+    """:func:`babi_answer_stat` of a finished model run, from its predictions and dataset."""
+    from . import generate
+    res = runs.read_json(Path(run_dir) / "results.json")
+    rows = [r for r in runs.read_jsonl(Path(run_dir) / "predictions.jsonl") if r["split"] == split]
+    return babi_answer_stat(generate.load_split(res["dataset"], split, root=paths.DATA), rows)
 
 
 def babi_table(rule_dirs: list[Path], model_runs: Mapping[str, Path]):
@@ -187,7 +190,8 @@ def babi_table(rule_dirs: list[Path], model_runs: Mapping[str, Path]):
         task = res["config"]["experiment"]
         row = {"task": task, "rule reader + solver": cell(res["splits"]["heldout"]["relation_acc"])}
         if task in model_runs:
-            row["SmolLM2 in-domain (map -> answer)"] = cell(babi_answers(model_runs[task]))
+            row["SmolLM2 in-domain (map -> answer)"] = cell(runs.read_json(Path(model_runs[task]) / "results.json")
+                                                           ["splits"]["heldout"]["answer_acc"])
             row["SmolLM2 valid maps"] = cell(runs.read_json(Path(model_runs[task]) / "results.json")["splits"]["heldout"]["validity"])
         row["MemN2N 1k (published)"] = res["published_memn2n_1k"]
         rows.append(row)

@@ -62,7 +62,7 @@ def _budget(profile: str, model: str | None) -> dict:
                     # StepGame in-domain: 2000 training stories (k = 1..3), 50 validation stories per k
                     stepgame=dict(n_train=2000, n_val=64, n_per_k=50),
                     # bAbI in-domain: 1000 stories of the 10k file (none of the held-out ones), 3 epochs; all the
-                    # held-out stories of the rule run (task 17: 13 stories, 100 questions; task 19: 100)
+                    # held-out stories of the rule run (task 17: 12 stories, 96 questions; task 19: 100)
                     babi=dict(n_train=1000, n_val=64, n_heldout=1000, epochs=3),
                     scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
     return dict(llm=model or "smollm2-135m", cheap=model or "smollm2-135m", n_seed=1000, n_fixed=5000,

@@ -12,7 +12,7 @@ import pandas as pd
 
 from . import paths, runs
 
-METRICS = ("relation_acc", "above_acc", "axis_acc", "validity", "triple_f1", "exact_match", "r2")
+METRICS = ("relation_acc", "above_acc", "axis_acc", "validity", "triple_f1", "exact_match", "answer_acc", "r2")
 COLUMNS = ["experiment", "formulation", "model", "split", "metric", "value", "n", "ci_low", "ci_high", "run"]
 
 
