@@ -58,12 +58,15 @@ def test_babi_dataset_and_answers_from_gold_maps(tmp_path, monkeypatch, task):
     """Held-out stories are the rule run's; a 'run' whose predictions are the gold maps answers every question."""
     from helpers import babi, generate
     monkeypatch.setattr(paths, "DATA", tmp_path / "data")
-    name = outside.babi_dataset(task, {"size": "10k", "holdout_frac": 0.1}, 30, 5, {"heldout": 12}, seed=0)
+    name = outside.babi_dataset(task, {"size": "10k", "holdout_frac": 0.1}, 30, 5, {"heldout": 12, "heldout_more": 7},
+                                seed=0)
+    more = generate.load_split(name, "heldout_more", root=tmp_path / "data")
     train = generate.load_split(name, "train_0", root=tmp_path / "data")
     held = generate.load_split(name, "heldout", root=tmp_path / "data")
     _, want = babi.holdout(babi.load(paths.SHARED_BENCHMARKS / "babi", task=task, size="1k"), 0.1, 0)
     assert [e["id"] for e in held] == [s["id"] for s in want[:12]]
-    assert len(train) == 30 and not {e["text"] for e in train} & {e["text"] for e in held}
+    assert len(train) == 30 and len(more) == 7 and not {e["text"] for e in train} & {e["text"] for e in held}
+    assert not {e["id"] for e in train} & {e["id"] for e in more}
     with pytest.raises(ValueError, match="stories outside the held-out set"):
         outside.babi_dataset(task, {"size": "1k", "holdout_frac": 0.1}, 5000, 5, {"heldout": 12}, seed=0)
     run = tmp_path / "run"

@@ -47,7 +47,7 @@ def _budget(profile: str, model: str | None) -> dict:
                     fix_train=dict(lr=2e-3, epochs=2),
                     scaled=dict(n_train=64, train=dict(lora_top_k_layers=2, lr=2e-3, epochs=1)),
                     stepgame=dict(n_train=24, n_val=8, n_per_k=2),
-                    babi=dict(n_train=24, n_val=8, n_heldout=6, epochs=1),
+                    babi=dict(n_train=24, n_val=8, n_heldout=6, n_more=4, epochs=1),
                     scratch=dict(method="full", batch_size=8, lr=1e-3, save_every=0, epochs=1))
     if profile == "default":
         return dict(llm=model or "smollm2-135m", cheap="scratch", n_seed=1000, n_fixed=1000, epochs=3,
@@ -62,8 +62,9 @@ def _budget(profile: str, model: str | None) -> dict:
                     # StepGame in-domain: 2000 training stories (k = 1..3), 50 validation stories per k
                     stepgame=dict(n_train=2000, n_val=64, n_per_k=50),
                     # bAbI in-domain: 1000 stories of the 10k file (none of the held-out ones), 3 epochs; all the
-                    # held-out stories of the rule run (task 17: 12 stories, 96 questions; task 19: 100)
-                    babi=dict(n_train=1000, n_val=64, n_heldout=1000, epochs=3),
+                    # held-out stories of the rule run (task 17: 12 stories, 96 questions; task 19: 100) and 150 more
+                    # unseen stories of the 10k file (task 17: 1200 questions)
+                    babi=dict(n_train=1000, n_val=64, n_heldout=1000, n_more=150, epochs=3),
                     scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
     return dict(llm=model or "smollm2-135m", cheap=model or "smollm2-135m", n_seed=1000, n_fixed=5000,
                 epochs=3, n_eval=300, n_iid=500, n_fewshot=200, n_probe=1000, n_outside=None, curve=(100, 300, 1000, 3000, 10000),
@@ -72,7 +73,7 @@ def _budget(profile: str, model: str | None) -> dict:
                 fix_train=dict(lr=1e-3, epochs=6),
                 scaled=dict(n_train=10000, train=dict(lr=1e-3, epochs=3)),
                 stepgame=dict(n_train=10000, n_val=300, n_per_k=1000),
-                babi=dict(n_train=1100, n_val=100, n_heldout=1000, epochs=6),
+                babi=dict(n_train=1000, n_val=64, n_heldout=1000, n_more=150, epochs=6),
                 scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
 
 
@@ -173,7 +174,7 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
     babi = [Experiment(experiment=f"babi{t}", formulation="in-domain", model=b["llm"], fmt="coords",
                        target="canonical", data={"size": "10k", "holdout_frac": 0.1}, n_train=bb["n_train"],
                        n_val=bb["n_val"], train={**train, "epochs": bb["epochs"]}, max_new_tokens=mt,
-                       eval_sizes={"heldout": bb["n_heldout"]}, seed=seed)
+                       eval_sizes={"heldout": bb["n_heldout"], "heldout_more": bb["n_more"]}, seed=seed)
             for t, mt in ((17, 48), (19, 72))]
     return {"stepgame": exps, "babi": babi}
 
