@@ -53,6 +53,10 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
     g = run["grid"]["replication"][0]
     out.append(f"- **Grid shortcut.** The seed-style grid model writes valid grids {fmt(_stat(g, 'validity'))} but "
                f"places objects with relation accuracy {fmt(_stat(g))} (`figures/03_diag_e_shortcut.png`).")
+    if run["grid"].get("scaled"):
+        gs = run["grid"]["scaled"][0]
+        out.append(f"- **Grid, scaled budget ({_budget_text(gs)}).** Valid grids {fmt(_stat(gs, 'validity'))}, "
+                   f"relation accuracy {fmt(_stat(gs))} (`figures/03_fixed_vs_seed.png`).")
     p, pf = run["parse"]["replication"][0], run["parse"]["fixed"][0]
     out.append(f"- **Facts.** JSON facts triple F1 {fmt(_stat(p, 'triple_f1'))}; compact facts "
                f"{fmt(_stat(pf, 'triple_f1'))} (`figures/02_fixed_vs_seed.png`).")

@@ -150,8 +150,7 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
         fixed = _ft(b, llm, fix=True, experiment=notebook, formulation="fixed", fmt=fmt, style=fixed_style,
                     target="canonical", n_train=b["n_seed"], max_new_tokens=fixed_len, **seed_like)
         groups = {"replication": [seed_exp], "baselines": baselines(seed_exp), "fixed": [fixed]}
-        if notebook == "parse":
-            groups["scaled"] = [_scaled(b, fixed, "scaled")]
+        groups["scaled"] = [_scaled(b, fixed, "scaled")]
         return groups
     raise ValueError(f"unknown notebook {notebook!r}; use parse, grid or coords")
 
