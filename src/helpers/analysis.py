@@ -69,11 +69,10 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
     splits = runs.read_json(f / "results.json")["splits"]
     out.append(f"- **Fixed coordinates ({views.label_of(f)}).** " + "; ".join(
         f"{s}: {fmt(_stat(f, split=s))}" for s in splits) + " (`figures/04_fixed_splits.png`).")
-    if c.get("scaled"):
-        sc = c["scaled"][0]
-        out.append(f"- **Scaled fix, relations first ({_budget_text(sc)}).** " + "; ".join(
-            f"{s}: {fmt(_stat(sc, split=s))}" for s in runs.read_json(sc / "results.json")["splits"])
-            + " (`figures/04_scaled_splits.png`).")
+    for sc in c.get("scaled", []):
+        out.append(f"- **Scaled fix, {runs.read_json(sc / 'config.json')['formulation']} ({_budget_text(sc)}).** " +
+                   "; ".join(f"{s}: {fmt(_stat(sc, split=s))}" for s in runs.read_json(sc / "results.json")["splits"])
+                   + " (`figures/04_scaled_splits.png`).")
     return "\n".join(out)
 
 

@@ -5,6 +5,8 @@ Three formats (``FORMATS``):
 * ``coords`` -- one line per object, ``Name x y``, in ``example["objects"]`` order.
   Style ``"relations"`` first lists every pairwise relation ``A | rel | B`` (pairs i < j in object
   order, computed from the target layout), then the coordinate lines (an intermediate representation).
+  Style ``"stated"`` first lists the relations the text states (``facts`` lines, in text order), then the
+  coordinate lines; with several states the relation lines open the ``State1:`` block. Readers skip ``|`` lines.
 * ``grid``   -- ``height`` lines of ``width`` characters, top row (largest y) first, ``.`` empty, each
   object's symbol in its cell. Objects sharing a cell: the first (object order) keeps the cell and each
   other one gets an extra line ``R@A`` after the grid (symbol R is in the cell of symbol A).
@@ -46,7 +48,7 @@ FORMATS: tuple[str, ...] = ("facts", "grid", "coords")
 STYLES: dict[str, tuple[str, ...]] = {
     "facts": ("compact", "json"),
     "grid": ("compact",),
-    "coords": ("compact", "relations"),
+    "coords": ("compact", "relations", "stated"),
 }
 EMPTY = "."
 _HEADER = re.compile(r"^\s*state\s*(\d{1,4})\s*:?\s*$", re.IGNORECASE)
@@ -149,7 +151,11 @@ def write_target(example: dict, fmt: str, target: str = "canonical", style: str 
         return _write_facts(example, style)
     states = target_states(example, target)
     if fmt == "coords":
-        return _with_headers([_write_coords(example, s, style) for s in states])
+        blocks = [_write_coords(example, s, style) for s in states]
+        if style == "stated":
+            rels = normalize_facts(example["facts"])["relations"]
+            blocks[0] = [f"{r[0]} | {r[1]} | {r[2]}" for r in rels] + blocks[0]
+        return _with_headers(blocks)
     return _with_headers([_write_grid(example, s) for s in states])
 
 
