@@ -77,3 +77,18 @@ def test_babi_dataset_and_answers_from_gold_maps(tmp_path, monkeypatch, task):
     got = outside.babi_answers(run)
     nq = sum(len(e["babi"]["questions"]) for e in held)
     assert got["n"] == nq + len(held[0]["babi"]["questions"]) and got["k"] == nq
+
+
+@pytest.mark.skipif(not outside.available(), reason="../shared/benchmarks is not here")
+def test_outside_model_run_stores_no_benchmark_text(tmp_path, monkeypatch):
+    """A (tiny) model run on StepGame scores every k and keeps the benchmark's stories out of runs/."""
+    from helpers import experiments, generate, profiles
+    monkeypatch.setattr(paths, "RUNS", tmp_path / "runs")
+    monkeypatch.setattr(paths, "DATA", tmp_path / "data")
+    exp = profiles.outside_plan("smoke")["stepgame"][1]
+    d = experiments.run(exp, verbose=False)
+    res = runs.read_json(d / "results.json")
+    assert sorted(res["splits"]) == sorted(f"valid_k{k}" for k in range(1, 11))
+    stories = {e["id"]: e["text"] for e in generate.load_split(res["dataset"], "valid_k3", root=tmp_path / "data")}
+    body = (d / "predictions.jsonl").read_text()
+    assert stories and not any(t[:60] in body for t in stories.values())

@@ -98,7 +98,7 @@ def load_training(dataset: str, split: str, exp: Experiment) -> list[dict]:
     from . import generate
     out = []
     for i in range(len(exp.mix) or 1):
-        out += generate.load_split(dataset, f"{split}_{i}")
+        out += generate.load_split(dataset, f"{split}_{i}", root=paths.DATA)
     random.Random(exp.seed).shuffle(out)
     return out
 
@@ -192,24 +192,35 @@ def _prior(exp: Experiment, train_ex: list[dict], rng: random.Random):
 
 # ---------------------------------------------------------------- evaluation
 
+def _ours(exp: Experiment) -> bool:
+    """True for our generator's data; False for outside benchmarks, whose stories must not be copied into runs/."""
+    return exp.experiment not in ("stepgame", "babi17", "babi19")
+
+
+def _shareable_text(exp: Experiment, ex: dict) -> str:
+    """The story for predictions.jsonl; outside benchmarks keep only a pointer (their files stay in ../shared)."""
+    return ex["text"] if _ours(exp) else f"[{exp.experiment} story {ex['id']}: text not stored; see ../shared/benchmarks]"
+
+
 def evaluate(predict, exp: Experiment, dataset: str, d: Path, timer: runs.Timer) -> dict[str, dict]:
     """Predict every evaluation split, score it, write predictions.jsonl; returns split -> scores."""
     from . import generate, metrics
     from .formats import example_prompt, read_target
     scores, records = {}, []
     for split in exp.eval_sizes:
-        examples = generate.load_split(dataset, split)
+        examples = generate.load_split(dataset, split, root=paths.DATA)
         prompts = [example_prompt(ex, exp.fmt, exp.style) for ex in examples]
         with timer(f"predict_{split}"):
             raws = predict(prompts, examples)
         parsed = [read_target(r, exp.fmt, ex, style=exp.style) for r, ex in zip(raws, examples)]
         scores[split] = metrics.score(examples, parsed, target=exp.target)
         for ex, raw, p, q in zip(examples, raws, parsed, metrics.query_outcomes(examples, parsed)):
-            records.append({"split": split, "id": ex["id"], "text": ex["text"], "objects": ex["objects"],
+            records.append({"split": split, "id": ex["id"], "text": _shareable_text(exp, ex), "objects": ex["objects"],
                             "width": ex["width"], "height": ex["height"], "raw": raw, "valid": p.valid,
                             "reason": p.reason, "pred": [{k: list(v) for k, v in s.items()} for s in p.states],
                             "true": ex["canonical" if exp.target == "canonical" else "states"],
-                            "facts_pred": p.facts, "facts_true": ex.get("facts"), "queries": q})
+                            "facts_pred": p.facts, "facts_true": ex.get("facts") if _ours(exp) else None,
+                            "queries": q})
     runs.write_jsonl(d / "predictions.jsonl", records)
     return scores
 
@@ -254,7 +265,7 @@ def run(exp: Experiment, force: bool = False, verbose: bool = True) -> Path:
         rows = runs.read_jsonl(d / "predictions.jsonl")
         for split in scores:
             scores[split]["answer_acc"] = outside.babi_answer_stat(
-                generate.load_split(dataset, split), [r for r in rows if r["split"] == split])
+                generate.load_split(dataset, split, root=paths.DATA), [r for r in rows if r["split"] == split])
     runs.finish(d, config, scores, timer.timings, extra={"dataset": dataset})
     return d
 
