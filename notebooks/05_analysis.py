@@ -160,6 +160,9 @@ if sg_runs:
 if babi_runs:
     display(outside.babi_table(outside_dirs[1:], babi_runs))
 
+# %%
+display(Markdown(outside.findings(outside_dirs[0] if outside_dirs else None, sg_runs, babi_runs)))
+
 # %% [markdown]
 # ## Engine speed
 # Measured by `benchmarks/train_throughput.py` and `benchmarks/infer_throughput.py` (naive baseline vs the engine,

@@ -195,10 +195,10 @@ def babi_table(rule_dirs: list[Path], model_runs: Mapping[str, Path]):
         row = {"task": task, "rule reader + solver": cell(res["splits"]["heldout"]["relation_acc"])}
         if task in model_runs:
             ms = runs.read_json(Path(model_runs[task]) / "results.json")["splits"]
-            row["SmolLM2 in-domain (map -> answer), same stories"] = cell(ms["heldout"]["answer_acc"])
+            row["model in-domain (map -> answer), same stories"] = cell(ms["heldout"]["answer_acc"])
             if "heldout_more" in ms:
-                row["SmolLM2, more unseen stories"] = cell(ms["heldout_more"]["answer_acc"])
-            row["SmolLM2 valid maps"] = cell(ms["heldout"]["validity"])
+                row["model, more unseen stories"] = cell(ms["heldout_more"]["answer_acc"])
+            row["model: valid maps"] = cell(ms["heldout"]["validity"])
         row["MemN2N 1k (published)"] = res["published_memn2n_1k"]
         rows.append(row)
     return pd.DataFrame(rows).set_index("task")
@@ -269,3 +269,29 @@ def stepgame_figure(rule_dir: Path, model_runs: Mapping[str, Path], name: str):
     ax.legend(fontsize=7)
     plots.save(fig, name)
     plt.show()
+
+
+def findings(rule_dir: Path | None, sg_runs: Mapping[str, Path], babi_runs: Mapping[str, Path]) -> str:
+    """Markdown bullets on the model-based outside results, every number read from the run folders."""
+    out = []
+    for label, md in sg_runs.items():
+        sp = runs.read_json(Path(md) / "results.json")["splits"]
+        accs = {k: sp[f"valid_k{k}"]["relation_acc"] for k in STEPGAME_KS if f"valid_k{k}" in sp}
+        if not accs:
+            continue
+        worst = min(accs, key=lambda k: accs[k]["value"])
+        n = sum(a["n"] for a in accs.values())
+        mean = sum(a["value"] * a["n"] for a in accs.values()) / n
+        met = sum(a["value"] >= 0.95 for a in accs.values())
+        out.append(f"- **StepGame, {label}.** Accuracy {100 * mean:.1f}% over {n} validation stories (k = 1..10); "
+                   f"lowest at k={worst}: {100 * accs[worst]['value']:.1f}% [{100 * accs[worst]['ci_low']:.1f}, "
+                   f"{100 * accs[worst]['ci_high']:.1f}]; the 95% target is met at {met} of {len(accs)} k "
+                   f"(`figures/05_stepgame_models.png`).")
+    for task, md in babi_runs.items():
+        sp = runs.read_json(Path(md) / "results.json")["splits"]
+        parts = [f"{s}: {100 * v['answer_acc']['value']:.1f}% [{100 * v['answer_acc']['ci_low']:.1f}, "
+                 f"{100 * v['answer_acc']['ci_high']:.1f}] of {v['answer_acc']['n']} questions"
+                 for s, v in sp.items() if "answer_acc" in v]
+        model = runs.read_json(Path(md) / "config.json")["model"]
+        out.append(f"- **bAbI {task[4:]}, {model} in-domain (answers read off its map).** " + "; ".join(parts) + ".")
+    return "\n".join(out) or "_no model-based outside runs in this profile_"
