@@ -299,3 +299,12 @@ def test_roundtrip_generated_examples_with_real_solver(cfg_kw):
                             assert p.states == tup(ex["canonical"])
                     else:
                         assert p.states == tup(ex["canonical" if target == "canonical" else "states"])
+
+
+def test_coords_bounds_apply_only_when_the_size_is_stated():
+    from helpers.formats import read_target
+    ex = {"objects": [{"name": "A", "symbol": "A", "props": {}}, {"name": "B", "symbol": "B", "props": {}}],
+          "width": 2, "height": 2, "states": [{"A": [0, 0], "B": [1, 1]}], "canonical": [{"A": [0, 0], "B": [1, 1]}]}
+    assert not read_target("A 0 0\nB 5 1", "coords", ex).valid
+    got = read_target("A 0 0\nB 5 1", "coords", {**ex, "size_known": False})
+    assert got.valid and got.states[0]["B"] == (5, 1)

@@ -259,15 +259,36 @@ def run(exp: Experiment, force: bool = False, verbose: bool = True) -> Path:
         predict = _rule(exp)
     else:
         predict = _prior(exp, train_ex, rng)
-    scores = evaluate(predict, exp, dataset, d, timer)
-    if exp.experiment in ("babi17", "babi19"):  # the benchmark's own measure: questions answered from the map
-        from . import outside
+    scores = _with_answers(exp, dataset, d, evaluate(predict, exp, dataset, d, timer))
+    runs.finish(d, config, scores, timer.timings, extra={"dataset": dataset})
+    return d
+
+
+def _with_answers(exp: Experiment, dataset: str, d: Path, scores: dict) -> dict:
+    """bAbI's own measure added to the scores: every question answered by code from the predicted map."""
+    if exp.experiment in ("babi17", "babi19"):
+        from . import generate, outside
         rows = runs.read_jsonl(d / "predictions.jsonl")
         for split in scores:
             scores[split]["answer_acc"] = outside.babi_answer_stat(
                 generate.load_split(dataset, split, root=paths.DATA), [r for r in rows if r["split"] == split])
-    runs.finish(d, config, scores, timer.timings, extra={"dataset": dataset})
-    return d
+    return scores
+
+
+def rescore(d: Path) -> dict:
+    """Score a finished run again from its stored raw outputs (after a reader or metric fix; no model needed).
+    Rewrites predictions.jsonl and the splits of results.json, keeps the timings, records the commit and time."""
+    import time
+    d = Path(d)
+    res = load_results(d)
+    exp = Experiment(**res["config"])
+    raw = {r["id"]: r["raw"] for r in runs.read_jsonl(d / "predictions.jsonl")}  # ids are unique across splits
+    scores = evaluate(lambda prompts, examples: [raw[ex["id"]] for ex in examples], exp, res["dataset"], d,
+                      runs.Timer())
+    res["splits"] = _with_answers(exp, res["dataset"], d, scores)
+    res["rescored"] = {"git_commit": runs.git_commit(), "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    runs.write_json(d / "results.json", res)
+    return res
 
 
 def run_all(exps: list[Experiment], force: bool = False) -> list[Path]:
