@@ -172,6 +172,14 @@ display(Markdown(outside.findings(outside_dirs[0] if outside_dirs else None, sg_
 analysis.perf_figure("05_perf")
 
 # %% [markdown]
+# Same examples x epochs, same final accuracy? Each pair trained on the same pairs for the same epochs and then
+# scored on held-out pairs by greedy decoding (`benchmarks/train_throughput.py --accuracy-eval`; see
+# `docs/benchmarks.md`). Only the from-scratch pair fits this CPU at a size where the model learns the task.
+
+# %%
+analysis.accuracy_check_table()
+
+# %% [markdown]
 # ## Explore the predicted maps
 # Step through test examples of each experiment: the story, the true map, the predicted map, the queried relations
 # (right / wrong) and the raw model output. This view is pre-rendered, so it also works in the exported HTML

@@ -105,10 +105,17 @@ def results_block() -> str:
         for (e, f, m, s), ms in sorted(out, key=key):
             acc = ms.get("answer_acc", ms["relation_acc"])
             lines.append(f"| {e} | {f} | {m} | {s} | {pct(acc)} |")
-    perf = [r for r in recs if r["experiment"] == "perf"]
+    perf = [r for r in recs if r["experiment"] == "perf" and r["metric"].endswith("speedup")]
     if perf:
         lines += ["", "Engine speed-ups measured by `benchmarks/*_throughput.py` (each ratio within one run): " +
                   ", ".join(f"{r['metric']} = {r['value']:.1f}x ({r['model']})" for r in perf) + "."]
+    acc = {(r["model"], r["formulation"]): r for r in recs if r["experiment"] == "perf"
+           and r["metric"] == "final_exact_match"}
+    for model in sorted({m for m, _ in acc}):
+        if (model, "naive") in acc and (model, "engine") in acc:
+            lines += ["", f"Same examples x epochs, final exact match on held-out pairs ({model}): naive "
+                      f"{pct(acc[(model, 'naive')])}, engine {pct(acc[(model, 'engine')])} "
+                      f"(`benchmarks/train_throughput.py --accuracy-eval`)."]
     lines += ["", "Key figures: `figures/04_replication.png`, `figures/04_diag_b_ambiguity.png`, "
               "`figures/04_diag_c_convention.png`, `figures/04_fixed_splits.png`, `figures/05_seed_vs_fixed.png`, "
               "`figures/04_scaled_splits.png`, `figures/05_stepgame_models.png`, `figures/05_probe.png`."]

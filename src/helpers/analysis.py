@@ -133,7 +133,36 @@ def perf_records() -> list[dict]:
             best = max(r["rows"], key=lambda x: x["speedup"])
             out.append({**rec, "model": r["model"], "metric": "infer_speedup", "value": best["speedup"],
                         "n": best["n"], "run": "reports/perf/infer_throughput.json"})
+    for p in sorted(perf.glob("train_accuracy_*.json")):
+        res = runs.read_json(p)
+        for pair, c in res.get("accuracy_check", {}).items():
+            for side in ("naive", "engine"):
+                lo, hi = c[f"{side}_exact_match_ci"]
+                out.append({**rec, "formulation": side, "model": pair.split("_engine")[0],
+                            "metric": "final_exact_match", "value": c[f"{side}_exact_match"], "n": c["n_eval"],
+                            "ci_low": lo, "ci_high": hi, "run": f"reports/perf/{p.name}"})
     return out
+
+
+def accuracy_check_table():
+    """Final accuracy of the naive baseline vs the engine trained on the same examples x epochs
+    (``benchmarks/train_throughput.py --accuracy-eval``), with the speed-up of the same run."""
+    import pandas as pd
+    rows = []
+    for p in sorted((paths.REPORTS / "perf").glob("train_accuracy_*.json")):
+        res = runs.read_json(p)
+        for pair, c in res.get("accuracy_check", {}).items():
+            sp = res.get("comparisons", {}).get(pair, {})
+            rows.append({"pair": pair, "epochs": c["epochs"]["engine"], "n_eval": c["n_eval"],
+                         "naive exact match": fmt({"value": c["naive_exact_match"], "ci_low": c["naive_exact_match_ci"][0],
+                                                   "ci_high": c["naive_exact_match_ci"][1], "n": c["n_eval"]}),
+                         "engine exact match": fmt({"value": c["engine_exact_match"], "ci_low": c["engine_exact_match_ci"][0],
+                                                    "ci_high": c["engine_exact_match_ci"][1], "n": c["n_eval"]}),
+                         "intervals overlap": c["intervals_overlap"],
+                         "wall speed-up (same run)": round(sp.get("wall", {}).get(f"speedup_{c['epochs']['engine']}_epochs",
+                                                                                  float("nan")), 2),
+                         "file": f"reports/perf/{p.name}"})
+    return pd.DataFrame(rows)
 
 
 def extra_records(probe_dirs: Sequence[Path] = ()) -> list[dict]:
