@@ -115,7 +115,9 @@ def results_block() -> str:
         if (model, "naive") in acc and (model, "engine") in acc:
             lines += ["", f"Same examples x epochs, final exact match on held-out pairs ({model}): naive "
                       f"{pct(acc[(model, 'naive')])}, engine {pct(acc[(model, 'engine')])} "
-                      f"(`benchmarks/train_throughput.py --accuracy-eval`)."]
+                      f"(`benchmarks/train_throughput.py --accuracy-eval`)"
+                      + ("; inconclusive: neither model learned the task at this budget." if max(
+                          acc[(model, "naive")]["value"], acc[(model, "engine")]["value"]) < 0.05 else ".")]
     lines += ["", "Key figures: `figures/04_replication.png`, `figures/04_diag_b_ambiguity.png`, "
               "`figures/04_diag_c_convention.png`, `figures/04_fixed_splits.png`, `figures/05_seed_vs_fixed.png`, "
               "`figures/04_scaled_splits.png`, `figures/05_stepgame_models.png`, `figures/05_probe.png`."]

@@ -159,6 +159,9 @@ def accuracy_check_table():
                          "engine exact match": fmt({"value": c["engine_exact_match"], "ci_low": c["engine_exact_match_ci"][0],
                                                     "ci_high": c["engine_exact_match_ci"][1], "n": c["n_eval"]}),
                          "intervals overlap": c["intervals_overlap"],
+                         "verdict": ("inconclusive: neither model learned the task at this budget"
+                                     if max(c["naive_exact_match"], c["engine_exact_match"]) < 0.05
+                                     else "no difference detected" if c["intervals_overlap"] else "different"),
                          "wall speed-up (same run)": round(sp.get("wall", {}).get(f"speedup_{c['epochs']['engine']}_epochs",
                                                                                   float("nan")), 2),
                          "file": f"reports/perf/{p.name}"})
