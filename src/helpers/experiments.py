@@ -58,17 +58,13 @@ def dataset_for(exp: Experiment) -> str:
     examples come from several configs (``train_0``, ``train_1``, ... files), concatenated and shuffled.
     """
     from . import generate
-    if exp.experiment == "stepgame":
+    if not _ours(exp):  # an outside benchmark, converted from ../shared/benchmarks
         from . import outside
         paths.DATA.mkdir(parents=True, exist_ok=True)
-        with open(paths.DATA / ".stepgame.lock", "w") as lock:
+        with open(paths.DATA / f".{exp.experiment}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            return outside.stepgame_dataset(exp.data, exp.n_train, exp.n_val, exp.eval_sizes, exp.seed)
-    if exp.experiment in ("babi17", "babi19"):
-        from . import outside
-        paths.DATA.mkdir(parents=True, exist_ok=True)
-        with open(paths.DATA / ".babi.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            if exp.experiment == "stepgame":
+                return outside.stepgame_dataset(exp.data, exp.n_train, exp.n_val, exp.eval_sizes, exp.seed)
             return outside.babi_dataset(int(exp.experiment[4:]), exp.data, exp.n_train, exp.n_val, exp.eval_sizes,
                                         exp.seed)
     base = generate.DataConfig(**exp.data)
@@ -266,7 +262,7 @@ def run(exp: Experiment, force: bool = False, verbose: bool = True) -> Path:
 
 def _with_answers(exp: Experiment, dataset: str, d: Path, scores: dict) -> dict:
     """bAbI's own measure added to the scores: every question answered by code from the predicted map."""
-    if exp.experiment in ("babi17", "babi19"):
+    if exp.experiment.startswith("babi"):
         from . import generate, outside
         rows = runs.read_jsonl(d / "predictions.jsonl")
         for split in scores:

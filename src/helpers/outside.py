@@ -91,12 +91,11 @@ def stepgame_dataset(data: Mapping[str, Any], n_train: int, n_val: int, eval_siz
     sizes = {"train_0": n_train, "val_0": n_val, **eval_sizes}
     key = runs.config_hash({"data": dict(data), "sizes": sizes, "seed": seed})
     name = f"stepgame-{key}"
-    d = paths.DATA / name
-    if (d / "card.json").exists():
+    if (paths.DATA / name / "card.json").exists():
         return name
     rng = random.Random(seed)
     pool: list[dict] = []
-    for i, k in enumerate(ks):
+    for k in ks:
         items = stepgame.load(root / "stepgame" / "train", k=k, split="train")
         share = -(-(n_train + n_val) // len(ks))
         pool += rng.sample(items, min(share, len(items)))
@@ -104,16 +103,20 @@ def stepgame_dataset(data: Mapping[str, Any], n_train: int, n_val: int, eval_siz
     splits = {"train_0": pool[:n_train], "val_0": pool[n_train:n_train + n_val]}
     for s, n in eval_sizes.items():
         splits[s] = stepgame.load(root / "stepgame" / "valid", k=int(s[7:]), limit=n)
+    _write_dataset(name, {s: stepgame.to_examples(items, mode, as_labelled=labelled) for s, items in splits.items()},
+                   {"name": name, "source": "StepGame (../shared/benchmarks/stepgame)", "data": dict(data),
+                    "sizes": sizes, "seed": seed, "note": "target maps of train/val stories come from the rule reader"})
+    return name
+
+
+def _write_dataset(name: str, splits: Mapping[str, list[dict]], card: dict) -> None:
+    """data/<name>/<split>.jsonl + card.json, written in a temporary folder and renamed (never half-written)."""
     tmp = paths.DATA / f".{name}.tmp"
     tmp.mkdir(parents=True, exist_ok=True)
-    for s, items in splits.items():
-        exs = stepgame.to_examples(items, mode, as_labelled=labelled)
-        (tmp / f"{s}.jsonl").write_text("".join(json.dumps(e) + "\n" for e in exs))
-    runs.write_json(tmp / "card.json", {"name": name, "source": "StepGame (../shared/benchmarks/stepgame)",
-                                        "data": dict(data), "sizes": sizes, "seed": seed,
-                                        "note": "target maps of train/val stories come from the rule reader"})
-    tmp.rename(d)
-    return name
+    for split, exs in splits.items():
+        (tmp / f"{split}.jsonl").write_text("".join(json.dumps(e) + "\n" for e in exs))
+    runs.write_json(tmp / "card.json", card)
+    tmp.rename(paths.DATA / name)
 
 
 def babi_dataset(task: int, data: Mapping[str, Any], n_train: int, n_val: int, eval_sizes: Mapping[str, int],
@@ -135,8 +138,7 @@ def babi_dataset(task: int, data: Mapping[str, Any], n_train: int, n_val: int, e
     sizes = {"train_0": n_train, "val_0": n_val, **eval_sizes}
     key = runs.config_hash({"task": task, "data": dict(data), "sizes": sizes, "seed": seed})
     name = f"babi{task}-{key}"
-    d = paths.DATA / name
-    if (d / "card.json").exists():
+    if (paths.DATA / name / "card.json").exists():
         return name
     _, held = babi.holdout(babi.load(root / "babi", task=task, size="1k"), frac, 0)
     seen = {tuple(s["statements"]) for s in held}
@@ -149,13 +151,9 @@ def babi_dataset(task: int, data: Mapping[str, Any], n_train: int, n_val: int, e
     splits = {"train_0": pool[:n_train], "val_0": pool[n_train:n_train + n_val], "heldout": held[:eval_sizes["heldout"]]}
     if n_more:  # more unseen stories of the same file, for a tighter interval
         splits["heldout_more"] = pool[n_train + n_val:]
-    tmp = paths.DATA / f".{name}.tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
-    for s, stories in splits.items():
-        (tmp / f"{s}.jsonl").write_text("".join(json.dumps(e) + "\n" for e in babi.to_examples(stories)))
-    runs.write_json(tmp / "card.json", {"name": name, "source": f"bAbI task {task} ({size} training file)",
-                                        "data": dict(data), "sizes": sizes, "seed": seed})
-    tmp.rename(d)
+    _write_dataset(name, {s: babi.to_examples(stories) for s, stories in splits.items()},
+                   {"name": name, "source": f"bAbI task {task} ({size} training file)", "data": dict(data),
+                    "sizes": sizes, "seed": seed})
     return name
 
 
