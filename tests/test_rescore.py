@@ -6,6 +6,7 @@ from helpers import experiments, paths, profiles, runs
 
 def test_rescore_reproduces_scores(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "RUNS", tmp_path / "runs")
+    monkeypatch.setattr(paths, "DATA", tmp_path / "data")
     exp = profiles.plan("coords", "smoke")["baselines"][2]  # the rule parser: fast, deterministic, has raw outputs
     d = experiments.run(exp, verbose=False)
     before = runs.read_json(d / "results.json")

@@ -84,8 +84,9 @@ def dataset_for(exp: Experiment) -> str:
     paths.DATA.mkdir(parents=True, exist_ok=True)
     with open(paths.DATA / f".{name}.lock", "w") as lock:  # two runs in parallel must not write one dataset twice
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (paths.DATA / name / "card.json").exists():
-            generate.make_dataset(name, cfgs, sizes, seed=exp.seed)
+        d = paths.DATA / name  # the card is committed, the .jsonl files are not: regenerate them when missing
+        if not (d / "card.json").exists() or any(not (d / f"{s}.jsonl").exists() for s in sizes):
+            generate.make_dataset(name, cfgs, sizes, seed=exp.seed, out_dir=paths.DATA)
     return name
 
 
