@@ -65,14 +65,15 @@ display(Markdown(analysis.findings(run)))
 
 # %% [markdown]
 # ## What still fails
-# The fixed coordinates model against the targets, split by split, and a few of its wrong maps
-# (text, true grid | predicted grid, raw output).
+# The best coordinates model (the scaled fix, all relations first) against the targets, split by split, and a few
+# of its wrong maps (text, true grid | predicted grid, raw output).
 
 # %%
-views.targets(run["coords"]["fixed"][0], {"test_iid": 0.99}, default=0.95)
+best = (run["coords"].get("scaled") or run["coords"]["fixed"])[0]
+views.targets(best, {"test_iid": 0.99}, default=0.95)
 
 # %%
-views.examples(run["coords"]["fixed"][0], split="test_iid", n=3, wrong_only=True)
+views.examples(best, split="test_iid", n=3, wrong_only=True)
 
 # %% [markdown]
 # ## Loss curves of every fine-tuned run
