@@ -3,7 +3,8 @@
 * ``smoke``   - tiny-random model and tens of examples: exercises every code path in minutes (tests).
 * ``default`` - sized for a 2-core CPU: SmolLM2-135M with LoRA on its top 4 layers (frozen prefix cached) at the
   seed's budget for every run, the from-scratch Llama as the "does pretraining matter" control, a learning
-  curve up to the seed's 1000 examples.
+  curve up to the seed's 1000 examples; the scaled fix (3000 stories, LoRA on the top 8 layers) for facts and
+  coordinates, and the in-domain StepGame / bAbI runs at the same scaled LoRA settings.
 * ``full``    - the seed's budgets and every ablation on the pretrained model (a GPU is advised); pass
   ``MODEL=meta-llama/Llama-3.2-1B`` to replicate the seed's exact model.
 """
@@ -159,9 +160,11 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
 
 
 def outside_plan(profile: str = "default", model: str | None = None, seed: int = 0) -> dict[str, list[Experiment]]:
-    """Model-based StepGame runs (the *in-domain* protocol: fine-tuned on StepGame's train files, k = 1..3, scored
-    on its validation files, k = 1..10): the *complete* map of every agent vs the *hybrid* map of only the agents that
-    link the two asked ones (the model is given the question and must find them among the distractors)."""
+    """Model-based runs on the outside benchmarks, all *in-domain* (fine-tuned on the benchmark's training files).
+
+    ``stepgame``: trained on k = 1..3, scored on the validation files, k = 1..10; the *complete* map of every agent vs
+    the *hybrid* map of only the agents that link the two asked ones (the model is given the question and must find
+    them among the distractors). ``babi``: tasks 17 and 19, answers read off the predicted map."""
     _check(profile)
     b = _budget(profile, model)
     sg = b["stepgame"]
@@ -171,7 +174,7 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
                        n_train=sg["n_train"], n_val=sg["n_val"], train=train, max_new_tokens=mt,
                        eval_sizes={f"valid_k{k}": sg["n_per_k"] for k in range(1, 11)}, seed=seed)
             for mode, mt in (("complete", 160), ("hybrid", 72))]
-    # bAbI 17/19, in-domain: the 1k training file minus the held-out stories the rule reader is scored on
+    # bAbI 17/19: trained on the 10k file minus the held-out stories the rule reader is scored on
     bb = b["babi"]
     babi = [Experiment(experiment=f"babi{t}", formulation="in-domain", model=b["llm"], fmt="coords",
                        target="canonical", data={"size": "10k", "holdout_frac": 0.1}, n_train=bb["n_train"],
