@@ -88,6 +88,15 @@ def test_write_coords_and_grid():
     assert rel[3:] == ["Alice 1 3", "the house 1 1", "Rabbit 3 1"]
 
 
+def test_write_coords_stated_relations_first():
+    """The 'stated' style writes the text's relations (in its order), then the map; with states, inside State1."""
+    assert write_target(ex_qual(), "coords", style="stated").splitlines() == [
+        "Alice | above | the house", "Rabbit | right | the house", "Alice 1 3", "the house 1 1", "Rabbit 3 1"]
+    multi = write_target(ex_multi(), "coords", style="stated").splitlines()
+    assert multi[:3] == ["State1:", "Bob | left | the box", "Cat | overlap | the box"]
+    assert multi.count("State2:") == 1 and "|" not in "".join(multi[multi.index("State2:"):])
+
+
 def test_write_multi_state_grid_with_shared_cells():
     g = write_target(ex_multi(), "grid")
     assert g == ("State1:\n....\nBX..\n....\nC@X\n"
@@ -107,7 +116,8 @@ def test_write_facts_compact():
 
 
 @pytest.mark.parametrize("make", EXAMPLES)
-@pytest.mark.parametrize("fmt,style", [("coords", "compact"), ("coords", "relations"), ("grid", "compact")])
+@pytest.mark.parametrize("fmt,style", [("coords", "compact"), ("coords", "relations"), ("coords", "stated"),
+                                       ("grid", "compact")])
 @pytest.mark.parametrize("target", ["canonical", "random"])
 def test_roundtrip_maps(make, fmt, style, target):
     ex = make()
