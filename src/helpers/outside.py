@@ -35,7 +35,7 @@ def rule_stepgame(n_per_k: int | None = None, root: Path | None = None, force: b
         return d
     timer, splits = runs.Timer(), {}
     with timer("evaluate"):
-        for k in range(1, 11):
+        for k in STEPGAME_KS:
             items = stepgame.load(root / "stepgame" / "valid", k=k, limit=n_per_k)
             res = stepgame.evaluate(items)
             splits[f"k{k}"] = {"relation_acc": metrics.stat(res["all"]["correct"], res["all"]["n"]),
@@ -95,9 +95,9 @@ def stepgame_dataset(data: Mapping[str, Any], n_train: int, n_val: int, eval_siz
         return name
     rng = random.Random(seed)
     pool: list[dict] = []
+    share = -(-(n_train + n_val) // len(ks))  # evenly over the k, rounded up
     for k in ks:
         items = stepgame.load(root / "stepgame" / "train", k=k, split="train")
-        share = -(-(n_train + n_val) // len(ks))
         pool += rng.sample(items, min(share, len(items)))
     rng.shuffle(pool)
     splits = {"train_0": pool[:n_train], "val_0": pool[n_train:n_train + n_val]}
@@ -172,14 +172,6 @@ def babi_answer_stat(examples: list[dict], prediction_rows: list[dict]) -> dict:
     return metrics.stat(k, n)
 
 
-def babi_answers(run_dir: Path, split: str = "heldout") -> dict:
-    """:func:`babi_answer_stat` of a finished model run, from its predictions and dataset."""
-    from . import generate
-    res = runs.read_json(Path(run_dir) / "results.json")
-    rows = [r for r in runs.read_jsonl(Path(run_dir) / "predictions.jsonl") if r["split"] == split]
-    return babi_answer_stat(generate.load_split(res["dataset"], split, root=paths.DATA), rows)
-
-
 def babi_table(rule_dirs: list[Path], model_runs: Mapping[str, Path]):
     """Per task: the rule reader, the model (answers read off its map) and MemN2N, accuracy % [95% interval] (n)."""
     import pandas as pd
@@ -207,15 +199,15 @@ def stepgame_table(d: Path, model_runs: Mapping[str, Path] | None = None):
     import pandas as pd
     res = runs.read_json(d / "results.json")
     rows = {"rule reader + solver (this repo, validation)": [100 * res["splits"][f"k{k}"]["relation_acc"]["value"]
-                                                             for k in range(1, 11)],
+                                                             for k in STEPGAME_KS],
             "  same, clean stories only": [100 * res["splits"][f"k{k}"]["relation_acc_clean"]["value"]
-                                          for k in range(1, 11)]}
+                                          for k in STEPGAME_KS]}
     for label, md in (model_runs or {}).items():
         mres = runs.read_json(Path(md) / "results.json")["splits"]
         rows[label] = [100 * mres[f"valid_k{k}"]["relation_acc"]["value"] if f"valid_k{k}" in mres else None
                        for k in STEPGAME_KS]
     rows.update(res["published"])
-    return pd.DataFrame(rows, index=[f"k={k}" for k in range(1, 11)]).T.round(1)
+    return pd.DataFrame(rows, index=[f"k={k}" for k in STEPGAME_KS]).T.round(1)
 
 
 def stepgame_cost(model_runs: Mapping[str, Path]):
