@@ -77,3 +77,18 @@ views.targets(run["fixed"][0], {}, default=0.995, metric="validity")
 
 # %%
 views.examples(run["fixed"][0], n=2, wrong_only=True)
+
+# %% [markdown]
+# ## 4. Scaled, with a legend and one token per cell
+# Two things the compact grid leaves to the model: which letter stands for which object (the symbols are never in
+# the prompt) and where a column is (the tokenizer merges runs of dots into tokens of varying length, so a column
+# is not a token position). The `legend` style writes `C = the chapel` lines first and separates the cells by
+# spaces (`. . C . .`, one token per cell). Trained at the scaled budget (`default`: 3000 stories, LoRA on the top 8
+# layers, 2 epochs); both changes are made at once, so this run does not say which of them matters.
+
+# %%
+if run.get("scaled"):
+    display(views.targets(run["scaled"][0], {}, default=0.995, metric="validity"))
+    display(views.targets(run["scaled"][0], {}, default=0.99))
+    views.confusions(run["fixed"] + run["scaled"], ["fixed", "scaled, legend"], "03_confusion_fixed_vs_legend")
+    views.examples(run["scaled"][0], n=2, wrong_only=True)

@@ -117,7 +117,7 @@ def test_write_facts_compact():
 
 @pytest.mark.parametrize("make", EXAMPLES)
 @pytest.mark.parametrize("fmt,style", [("coords", "compact"), ("coords", "relations"), ("coords", "stated"),
-                                       ("grid", "compact")])
+                                       ("grid", "compact"), ("grid", "legend")])
 @pytest.mark.parametrize("target", ["canonical", "random"])
 def test_roundtrip_maps(make, fmt, style, target):
     ex = make()
@@ -212,6 +212,27 @@ def test_grid_reader_rules():
                      (".A...\n.....\n.H...\n.....", "missing"), (".A...\n.....\n.H...\n.....\nR@Q", "not in the grid"),
                      (".A...\n.....\n.H.R.\n.....\nR@H", "more than once"), (".a...\n.....\n.H.R.\n.....", "unknown")]:
         p = read_target(bad, "grid", ex)
+        assert not p.valid and why in p.reason, (bad, p.reason)
+
+
+def test_grid_legend_style():
+    """Legend lines first (first state only), cells separated by spaces; the output's own legend binds symbols."""
+    ex = ex_qual()
+    assert write_target(ex, "grid", style="legend").splitlines() == [
+        "A = Alice", "H = the house", "R = Rabbit", ". A . . .", ". . . . .", ". H . R .", ". . . . ."]
+    multi = write_target(ex_multi(), "grid", style="legend").splitlines()
+    assert multi[:4] == ["State1:", "B = Bob", "X = the box", "C = Cat"] and multi.count("B = Bob") == 1
+    want = [{"Alice": (1, 3), "the house": (1, 1), "Rabbit": (3, 1)}]
+    # symbols of the model's own choosing are read through its legend; no legend falls back to the example's
+    assert read_target("Q = alice\nH = the house\nR = Rabbit\n. Q . . .\n. . . . .\n. H . R .\n. . . . .",
+                       "grid", ex, "legend").states == want
+    assert read_target(". A . . .\n. . . . .\n. H . R .\n. . . . .", "grid", ex, "legend").states == want
+    for bad, why in [("A = Alice\nA = Rabbit\nH = the house\n. A . . .\n. . . . .\n. H . R .\n. . . . .", "repeats"),
+                     ("A = Alice\nZ = the zebra\n. A . . .\n. . . . .\n. H . R .\n. . . . .", "unknown object"),
+                     (". A . . .\n. . . . .\n. H . R . .\n. . . . .", "cells"),
+                     (".A...\n.....\n.H.R.\n.....", "cells"),  # the compact rows are not the legend style
+                     (". AH . . .\n. . . . .\n. . . R .\n. . . . .", "unknown symbol")]:
+        p = read_target(bad, "grid", ex, "legend")
         assert not p.valid and why in p.reason, (bad, p.reason)
 
 

@@ -17,7 +17,7 @@ from . import paths, runs
 from .world import relation
 from .settings import seed_everything, set_threads
 
-METHODS = ("finetune", "fewshot", "rule", "prior", "chance")
+METHODS = ("finetune", "transfer", "fewshot", "rule", "prior", "chance")
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,31 @@ def _finetune(exp: Experiment, d: Path, train_ex: list[dict], val_ex: list[dict]
                               batch_size=exp.eval_batch_size, constrain=exp.constrain,
                               example_names=[[o["name"] for o in ex["objects"]] + [o["symbol"] for o in ex["objects"]]
                                              for ex in examples])
+    return predict
+
+
+def source_of(exp: Experiment) -> Experiment:
+    """The experiment whose trained model a ``transfer`` run applies (``exp.train["source"]``)."""
+    src = exp.train.get("source")
+    if not isinstance(src, dict):
+        raise ValueError(f"{exp.label}: a transfer run needs train={{'source': <Experiment.to_dict()>}}")
+    return Experiment(**{**src, "mix": tuple(tuple(m) for m in src.get("mix", ()))})
+
+
+def _transfer(exp: Experiment, timer: runs.Timer):
+    """A model fine-tuned on another experiment (our generator), applied unchanged to this one's stories."""
+    from . import infer, predict as P
+    src = source_of(exp)
+    sd = run(src)
+    if not (sd / "model").is_dir():
+        raise FileNotFoundError(f"transfer needs the trained model of {src.label} in {_short(sd)}/model (models are "
+                                f"not committed): move {_short(sd)} away and run again to retrain it")
+    with timer("load_model"):
+        p = P.load_run(sd)
+
+    def predict(prompts: list[str], examples: list[dict]) -> list[str]:
+        return infer.generate(p.tok, p.model, prompts, max_new_tokens=exp.max_new_tokens,
+                              batch_size=exp.eval_batch_size)
     return predict
 
 
@@ -250,6 +275,8 @@ def run(exp: Experiment, force: bool = False, verbose: bool = True) -> Path:
     rng = random.Random(exp.seed)
     if exp.method == "finetune":
         predict = _finetune(exp, d, train_ex, val_ex, timer)
+    elif exp.method == "transfer":
+        predict = _transfer(exp, timer)
     elif exp.method == "fewshot":
         predict = _fewshot(exp, train_ex, timer)
     elif exp.method == "rule":

@@ -10,6 +10,9 @@ Three formats (``FORMATS``):
 * ``grid``   -- ``height`` lines of ``width`` characters, top row (largest y) first, ``.`` empty, each
   object's symbol in its cell. Objects sharing a cell: the first (object order) keeps the cell and each
   other one gets an extra line ``R@A`` after the grid (symbol R is in the cell of symbol A).
+  Style ``"legend"`` first names each symbol (``C = the chapel``, one line per object, in the first state only)
+  and separates the cells by spaces (``. . C . .``), so that every cell is one token and the symbols are bound
+  to the names in the output itself; the reader uses the output's legend when it has one.
 * ``facts``  -- what the text states (not a map); the solver turns it into a map, one per state.
   Style ``"compact"`` (lines of each kind keep their order; kinds may come in any order)::
 
@@ -47,7 +50,7 @@ from helpers.world import RELATIONS, Layout, in_bounds, relation
 FORMATS: tuple[str, ...] = ("facts", "grid", "coords")
 STYLES: dict[str, tuple[str, ...]] = {
     "facts": ("compact", "json"),
-    "grid": ("compact",),
+    "grid": ("compact", "legend"),
     "coords": ("compact", "relations", "stated"),
 }
 EMPTY = "."
@@ -59,6 +62,7 @@ _MOVE_BY = re.compile(rf"^move\s+(.+?)\s+{_INT}\s+{_INT}$", re.IGNORECASE)
 _MOVE_TO = re.compile(r"^move\s+(.+?)\s+to\s+(.+)$", re.IGNORECASE)
 _OFFSET = re.compile(rf"^{_INT}\s+{_INT}$")
 _AT = re.compile(r"^(\S)\s*@\s*(\S)$")
+_LEGEND = re.compile(r"^(\S)\s+=\s+(.+)$")
 
 
 @dataclass
@@ -129,7 +133,7 @@ def _write_coords(example: dict, layout: Layout, style: str) -> list[str]:
     return lines
 
 
-def _write_grid(example: dict, layout: Layout) -> list[str]:
+def _write_grid(example: dict, layout: Layout, sep: str = "") -> list[str]:
     w, h = example["width"], example["height"]
     rows = [[EMPTY] * w for _ in range(h)]
     owner: dict[tuple[int, int], str] = {}
@@ -141,7 +145,7 @@ def _write_grid(example: dict, layout: Layout) -> list[str]:
         else:
             owner[(x, y)] = o["symbol"]
             rows[h - 1 - y][x] = o["symbol"]
-    return ["".join(r) for r in rows] + extra
+    return [sep.join(r) for r in rows] + extra
 
 
 def write_target(example: dict, fmt: str, target: str = "canonical", style: str = "compact") -> str:
@@ -156,7 +160,11 @@ def write_target(example: dict, fmt: str, target: str = "canonical", style: str 
             rels = normalize_facts(example["facts"])["relations"]
             blocks[0] = [f"{r[0]} | {r[1]} | {r[2]}" for r in rels] + blocks[0]
         return _with_headers(blocks)
-    return _with_headers([_write_grid(example, s) for s in states])
+    sep = " " if style == "legend" else ""
+    blocks = [_write_grid(example, s, sep) for s in states]
+    if style == "legend":
+        blocks[0] = [f"{o['symbol']} = {o['name']}" for o in example["objects"]] + blocks[0]
+    return _with_headers(blocks)
 
 
 # ------------------------------------------------------------------------------------------- facts
@@ -347,10 +355,27 @@ def _complete(lay: dict, example: dict) -> None:
         raise _Bad(f"missing objects: {', '.join(missing)}")
 
 
-def _read_grid(block: list[str], example: dict) -> Layout:
+def _read_legend(blocks: list[list[str]], example: dict) -> dict[str, str]:
+    """Symbol -> object name from the output's ``X = name`` lines (removed from ``blocks``); the example's own
+    symbols when the output has no legend."""
+    names = _lookup(example)
+    legend: dict[str, str] = {}
+    for b in blocks:
+        for ln in [ln for ln in b if _LEGEND.match(ln)]:
+            sym, name = _LEGEND.match(ln).groups()
+            obj = names.get(name.strip().lower())
+            if obj is None:
+                raise _Bad(f"legend names an unknown object {name[:40]!r}")
+            if sym in legend or obj in legend.values():
+                raise _Bad(f"legend line {ln[:40]!r} repeats a symbol or an object")
+            legend[sym] = obj
+            b.remove(ln)
+    return legend or {o["symbol"]: o["name"] for o in example["objects"]}
+
+
+def _read_grid(block: list[str], example: dict, by_sym: dict[str, str], spaced: bool = False) -> Layout:
     w, h = example["width"], example["height"]
-    by_sym = {o["symbol"]: o["name"] for o in example["objects"]}
-    rows = [ln for ln in block if "@" not in ln]
+    rows = [ln.split() if spaced else list(ln) for ln in block if "@" not in ln]
     ats = [ln for ln in block if "@" in ln]
     if len(rows) != h:
         raise _Bad(f"{len(rows)} grid rows, expected {h}")
@@ -516,7 +541,8 @@ def read_target(text: str, fmt: str, example: dict, style: str = "compact", solv
             names = _lookup(example)
             states = [_read_coords(b, example, names) for b in blocks]
         else:
-            states = [_read_grid(b, example) for b in blocks]
+            by_sym = _read_legend(blocks, example)
+            states = [_read_grid(b, example, by_sym, spaced=style == "legend") for b in blocks]
         return Parsed(True, "", states=states)
     except _Bad as e:
         return Parsed(False, str(e))

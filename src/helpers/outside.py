@@ -172,8 +172,13 @@ def babi_answer_stat(examples: list[dict], prediction_rows: list[dict]) -> dict:
     return metrics.stat(k, n)
 
 
-def babi_table(rule_dirs: list[Path], model_runs: Mapping[str, Path]):
-    """Per task: the rule reader, the model (answers read off its map) and MemN2N, accuracy % [95% interval] (n)."""
+def _protocol(formulation: str) -> str:
+    return "transfer (trained on our generator only)" if formulation.startswith("transfer") else "in-domain"
+
+
+def babi_table(rule_dirs: list[Path], model_runs: list[Path]):
+    """Per task: the rule reader, each model run (answers read off its map; its protocol named) and MemN2N,
+    accuracy % [95% interval] (n)."""
     import pandas as pd
 
     def cell(st: Mapping) -> str:
@@ -183,15 +188,18 @@ def babi_table(rule_dirs: list[Path], model_runs: Mapping[str, Path]):
         res = runs.read_json(Path(d) / "results.json")
         task = res["config"]["experiment"]
         row = {"task": task, "rule reader + solver": cell(res["splits"]["heldout"]["relation_acc"])}
-        if task in model_runs:
-            ms = runs.read_json(Path(model_runs[task]) / "results.json")["splits"]
-            row["model in-domain (map -> answer), same stories"] = cell(ms["heldout"]["answer_acc"])
+        for md in model_runs:
+            mres = runs.read_json(Path(md) / "results.json")
+            if mres["config"]["experiment"] != task:
+                continue
+            ms, who = mres["splits"], f"model {_protocol(mres['config']['formulation'])}"
+            row[f"{who}: same stories"] = cell(ms["heldout"]["answer_acc"])
             if "heldout_more" in ms:
-                row["model, more unseen stories"] = cell(ms["heldout_more"]["answer_acc"])
-            row["model: valid maps"] = cell(ms["heldout"]["validity"])
+                row[f"{who}: more unseen stories"] = cell(ms["heldout_more"]["answer_acc"])
+            row[f"{who}: valid maps"] = cell(ms["heldout"]["validity"])
         row["MemN2N 1k (published)"] = res["published_memn2n_1k"]
         rows.append(row)
-    return pd.DataFrame(rows).set_index("task")
+    return pd.DataFrame(rows).set_index("task").T
 
 
 def stepgame_table(d: Path, model_runs: Mapping[str, Path] | None = None):
@@ -261,7 +269,7 @@ def stepgame_figure(rule_dir: Path, model_runs: Mapping[str, Path], name: str):
     plt.show()
 
 
-def findings(rule_dir: Path | None, sg_runs: Mapping[str, Path], babi_runs: Mapping[str, Path]) -> str:
+def findings(rule_dir: Path | None, sg_runs: Mapping[str, Path], babi_runs: list[Path]) -> str:
     """Markdown bullets on the model-based outside results, every number read from the run folders."""
     out = []
     for label, md in sg_runs.items():
@@ -277,11 +285,12 @@ def findings(rule_dir: Path | None, sg_runs: Mapping[str, Path], babi_runs: Mapp
                    f"lowest at k={worst}: {100 * accs[worst]['value']:.1f}% [{100 * accs[worst]['ci_low']:.1f}, "
                    f"{100 * accs[worst]['ci_high']:.1f}]; the 95% target is met at {met} of {len(accs)} k "
                    f"(`figures/05_stepgame_models.png`).")
-    for task, md in babi_runs.items():
-        sp = runs.read_json(Path(md) / "results.json")["splits"]
+    for md in babi_runs:
+        res = runs.read_json(Path(md) / "results.json")
+        sp, task, model = res["splits"], res["config"]["experiment"], res["config"]["model"]
         parts = [f"{s}: {100 * v['answer_acc']['value']:.1f}% [{100 * v['answer_acc']['ci_low']:.1f}, "
                  f"{100 * v['answer_acc']['ci_high']:.1f}] of {v['answer_acc']['n']} questions"
                  for s, v in sp.items() if "answer_acc" in v]
-        model = runs.read_json(Path(md) / "config.json")["model"]
-        out.append(f"- **bAbI {task[4:]}, {model} in-domain (answers read off its map).** " + "; ".join(parts) + ".")
+        out.append(f"- **bAbI {task[4:]}, {model}, {_protocol(res['config']['formulation'])} (answers read off its "
+                   "map).** " + "; ".join(parts) + ".")
     return "\n".join(out) or "_no model-based outside runs in this profile_"

@@ -46,8 +46,8 @@ def _budget(profile: str, model: str | None) -> dict:
                     n_iid=10, n_fewshot=4, n_probe=12, n_outside=20, curve=(16, 32), intermediate=True,
                     lora=dict(lora_top_k_layers=1, cache_prefix=True, batch_size=8, lr=1e-3, save_every=0),
                     fix_train=dict(lr=2e-3, epochs=2),
-                    scaled=dict(n_train=64, train=dict(lora_top_k_layers=2, lr=2e-3, epochs=1)),
-                    stepgame=dict(n_train=24, n_val=8, n_per_k=2),
+                    scaled=dict(n_train=64, train=dict(lora_top_k_layers=2, lr=2e-3, epochs=1)), n_mix=64,
+                    stepgame=dict(n_train=24, n_val=8, n_per_k=2, n_transfer=2),
                     babi=dict(n_train=24, n_val=8, n_heldout=6, n_more=4, epochs=1),
                     scratch=dict(method="full", batch_size=8, lr=1e-3, save_every=0, epochs=1))
     if profile == "default":
@@ -60,8 +60,10 @@ def _budget(profile: str, model: str | None) -> dict:
                     fix_train=dict(lr=3e-3, epochs=3),
                     # the scaled fix: 3x the data, LoRA on the top 8 layers, 2 epochs (about 50 min per run)
                     scaled=dict(n_train=3000, train=dict(lora_top_k_layers=8, lr=3e-3, epochs=2)),
+                    # facts at the scaled settings on the training mixture (multi-hop, actions), 5000 stories
+                    n_mix=5000,
                     # StepGame in-domain: 2000 training stories (k = 1..3), 50 validation stories per k
-                    stepgame=dict(n_train=2000, n_val=64, n_per_k=50),
+                    stepgame=dict(n_train=2000, n_val=64, n_per_k=50, n_transfer=30),
                     # bAbI in-domain: 1000 stories of the 10k file (none of the held-out ones), 3 epochs; all the
                     # held-out stories of the rule run (task 17: 12 stories, 96 questions; task 19: 100) and 150 more
                     # unseen stories of the 10k file (task 17: 1200 questions)
@@ -72,8 +74,8 @@ def _budget(profile: str, model: str | None) -> dict:
                 intermediate=True,
                 lora=dict(lora_r=16, lora_top_k_layers=None, cache_prefix=False, batch_size=16, lr=5e-4),
                 fix_train=dict(lr=1e-3, epochs=6),
-                scaled=dict(n_train=10000, train=dict(lr=1e-3, epochs=3)),
-                stepgame=dict(n_train=10000, n_val=300, n_per_k=1000),
+                scaled=dict(n_train=10000, train=dict(lr=1e-3, epochs=3)), n_mix=20000,
+                stepgame=dict(n_train=10000, n_val=300, n_per_k=1000, n_transfer=1000),
                 babi=dict(n_train=1000, n_val=64, n_heldout=1000, n_more=150, epochs=6),
                 scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
 
@@ -153,14 +155,21 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
         fixed = _ft(b, llm, fix=True, experiment=notebook, formulation="fixed", fmt=fmt, style=fixed_style,
                     target="canonical", n_train=b["n_seed"], max_new_tokens=fixed_len, **seed_like)
         groups = {"replication": [seed_exp], "baselines": baselines(seed_exp), "fixed": [fixed]}
-        if notebook == "parse":  # the grid's scaled run is in no profile yet (not enough CPU time in this round)
-            groups["scaled"] = [_scaled(b, fixed, "scaled")]
+        if notebook == "parse":
+            # the scaled budget on the seed's setting, then on the training mixture scored on every split
+            mixed = replace(_scaled(b, fixed, "scaled-mix"), mix=FIXED_MIX, n_train=b["n_mix"], eval_sizes=every,
+                            max_new_tokens=192)
+            groups["scaled"] = [_scaled(b, fixed, "scaled"), mixed]
+        else:
+            # the scaled budget with a legend (symbol = name) and one token per cell (cells separated by spaces)
+            groups["scaled"] = [replace(_scaled(b, fixed, "scaled-legend"), style="legend", max_new_tokens=160)]
         return groups
     raise ValueError(f"unknown notebook {notebook!r}; use parse, grid or coords")
 
 
 def outside_plan(profile: str = "default", model: str | None = None, seed: int = 0) -> dict[str, list[Experiment]]:
-    """Model-based runs on the outside benchmarks, all *in-domain* (fine-tuned on the benchmark's training files).
+    """Model-based runs on the outside benchmarks: *in-domain* (fine-tuned on the benchmark's training files) and
+    *transfer* (the facts model trained only on our generator, applied unchanged).
 
     ``stepgame``: trained on k = 1..3, scored on the validation files, k = 1..10; the *complete* map of every agent vs
     the *hybrid* map of only the agents that link the two asked ones (the model is given the question and must find
@@ -181,7 +190,16 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
                        n_val=bb["n_val"], train={**train, "epochs": bb["epochs"]}, max_new_tokens=mt,
                        eval_sizes={"heldout": bb["n_heldout"], "heldout_more": bb["n_more"]}, seed=seed)
             for t, mt in ((17, 48), (19, 72))]
-    return {"stepgame": exps, "babi": babi}
+    # transfer: the facts model trained only on our generator (parse, scaled-mix) reads the benchmark's stories
+    # unchanged; the solver builds the map from its facts and the answer is read off the map. Nothing is trained.
+    src = {"source": plan("parse", profile, model, seed)["scaled"][-1].to_dict()}
+    tf = dict(model=b["llm"], method="transfer", fmt="facts", target="canonical", train=src, seed=seed)
+    transfer = [Experiment(experiment="stepgame", formulation="transfer-facts", n_train=0, n_val=0,
+                           data={"mode": "complete", "train_k": [1, 2, 3], "as_labelled": True}, max_new_tokens=256,
+                           eval_sizes={f"valid_k{k}": sg["n_transfer"] for k in range(1, 11)}, **tf)]
+    # bAbI: the in-domain runs' dataset (same sizes, so the same held-out stories); its training part is unused
+    transfer += [replace(e, formulation="transfer-facts", max_new_tokens=160, **tf) for e in babi]
+    return {"stepgame": exps, "babi": babi, "transfer": transfer}
 
 
 def analysis_budget(profile: str, model: str | None = None) -> dict:
