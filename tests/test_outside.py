@@ -53,6 +53,33 @@ def test_stepgame_dataset_gold_maps_score_like_the_reader(tmp_path, monkeypatch,
 
 
 @pytest.mark.skipif(not outside.available(), reason="../shared/benchmarks is not here")
+def test_stepgame_sentences_mode_gold_outputs_score_like_the_reader(tmp_path, monkeypatch):
+    """Sentence mode: training examples are single sentences; per-sentence gold targets joined by
+    ``story_from_sentences`` give the reader's accuracy on whole validation stories."""
+    from helpers import formats, generate, metrics, stepgame
+    monkeypatch.setattr(paths, "DATA", tmp_path)
+    data = {"mode": "sentences", "train_k": [1, 2], "as_labelled": True}
+    name = outside.stepgame_dataset(data, n_train=20, n_val=4, eval_sizes={"valid_k4": 30}, seed=1)
+    train = generate.load_split(name, "train_0", root=tmp_path)
+    assert len(train) > 20 and all(len(e["objects"]) == 2 for e in train)
+    assert all(formats.write_target(e, "coords", style="stated").count("|") == 2 for e in train)
+    exs = generate.load_split(name, "valid_k4", root=tmp_path)
+    assert len(exs) == 30 and all(len(e["objects"]) > 2 for e in exs)
+    gold = {e["text"]: formats.write_target(e, "coords", style="stated")
+            for e in stepgame.sentence_examples([e["stepgame"] for e in exs], as_labelled=True)}
+    raws = [stepgame.story_from_sentences(e["stepgame"], [gold.get(s.strip(), "") for s in e["stepgame"]["story"]])
+            for e in exs]
+    parsed = [formats.read_target(r, "coords", e, style="stated") for r, e in zip(raws, exs)]
+    assert all(p.valid for p in parsed)
+    got = metrics.score(exs, parsed)["relation_acc"]["value"]
+    want = sum(stepgame.predict(e["stepgame"], as_labelled=True) == e["stepgame"]["label"] for e in exs) / len(exs)
+    assert got == pytest.approx(want)
+    # a story whose sentences the model could not read still gets a map (every agent in its own component)
+    blank = formats.read_target(stepgame.story_from_sentences(exs[0]["stepgame"], ["??"]), "coords", exs[0], "stated")
+    assert blank.valid and len(blank.states[0]) == len(exs[0]["objects"])
+
+
+@pytest.mark.skipif(not outside.available(), reason="../shared/benchmarks is not here")
 @pytest.mark.parametrize("task", [17, 19])
 def test_babi_dataset_and_answers_from_gold_maps(tmp_path, monkeypatch, task):
     """Held-out stories are the rule run's; predictions that are the gold maps answer every question."""

@@ -129,7 +129,24 @@ def _finetune(exp: Experiment, d: Path, train_ex: list[dict], val_ex: list[dict]
                               batch_size=exp.eval_batch_size, constrain=exp.constrain,
                               example_names=[[o["name"] for o in ex["objects"]] + [o["symbol"] for o in ex["objects"]]
                                              for ex in examples])
-    return predict
+    return _by_sentence(predict, exp) if exp.data.get("mode") == "sentences" else predict
+
+
+def _by_sentence(predict, exp: Experiment):
+    """StepGame's ``sentences`` mode: the model reads each sentence of a story (the benchmark gives the sentences)
+    and writes its relation; code lays the story's map out from those relations (:mod:`helpers.stepgame`)."""
+    from . import stepgame
+    from .formats import make_prompt
+
+    def per_story(prompts: list[str], examples: list[dict]) -> list[str]:
+        sents = [(i, s.strip()) for i, ex in enumerate(examples) for s in ex["stepgame"]["story"]]
+        outs = predict([make_prompt(s, exp.fmt, exp.style) for _, s in sents],
+                       [{"objects": []} for _ in sents])
+        per: dict[int, list[str]] = {}
+        for (i, _), o in zip(sents, outs):
+            per.setdefault(i, []).append(o)
+        return [stepgame.story_from_sentences(ex["stepgame"], per.get(i, [])) for i, ex in enumerate(examples)]
+    return per_story
 
 
 def source_of(exp: Experiment) -> Experiment:

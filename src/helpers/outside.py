@@ -73,12 +73,14 @@ def stepgame_dataset(data: Mapping[str, Any], n_train: int, n_val: int, eval_siz
                      root: Path | None = None) -> str:
     """Write a dataset folder (project example schema) from the StepGame files; returns its name.
 
-    ``data``: ``mode`` (complete | hybrid), ``train_k`` (the training files' k; StepGame ships k = 1..3),
+    ``data``: ``mode`` (complete | hybrid | sentences), ``train_k`` (the training files' k; StepGame ships k = 1..3),
     ``as_labelled`` (target maps follow the benchmark's labels where its templates are inverted). Training and
     validation stories are drawn without overlap from the train files, evenly over ``train_k``; the evaluation
     splits ``valid_k{k}`` are the first ``n`` stories of each validation file. The target map of a training story is
     the reader's layout (StepGame gives only the asked relation, not a map), so the hand-written reader is a
     *teacher* here; at test time the model reads the story alone and the answer is read off its map.
+    ``sentences``: training and validation examples are the single sentences of ``n_train`` / ``n_val`` stories
+    (target: the stated relation and a two-agent map); the evaluation splits are whole stories, as ``complete``.
     """
     root = root or paths.SHARED_BENCHMARKS
     if not available(root):
@@ -103,7 +105,13 @@ def stepgame_dataset(data: Mapping[str, Any], n_train: int, n_val: int, eval_siz
     splits = {"train_0": pool[:n_train], "val_0": pool[n_train:n_train + n_val]}
     for s, n in eval_sizes.items():
         splits[s] = stepgame.load(root / "stepgame" / "valid", k=int(s[7:]), limit=n)
-    _write_dataset(name, {s: stepgame.to_examples(items, mode, as_labelled=labelled) for s, items in splits.items()},
+    def convert(split: str, items: list[dict]) -> list[dict]:
+        if mode != "sentences":
+            return stepgame.to_examples(items, mode, as_labelled=labelled)
+        if split.startswith("valid_k"):  # scored per story: the model reads each sentence, code joins the map
+            return stepgame.to_examples(items, "complete", as_labelled=labelled)
+        return stepgame.sentence_examples(items, as_labelled=labelled)
+    _write_dataset(name, {s: convert(s, items) for s, items in splits.items()},
                    {"name": name, "source": "StepGame (../shared/benchmarks/stepgame)", "data": dict(data),
                     "sizes": sizes, "seed": seed, "note": "target maps of train/val stories come from the rule reader"})
     return name

@@ -47,7 +47,7 @@ def _budget(profile: str, model: str | None) -> dict:
                     lora=dict(lora_top_k_layers=1, cache_prefix=True, batch_size=8, lr=1e-3, save_every=0),
                     fix_train=dict(lr=2e-3, epochs=2),
                     scaled=dict(n_train=64, train=dict(lora_top_k_layers=2, lr=2e-3, epochs=1)), n_mix=64,
-                    stepgame=dict(n_train=24, n_val=8, n_per_k=2, n_transfer=2),
+                    stepgame=dict(n_train=24, n_val=8, n_per_k=2, n_transfer=2, n_sentences=8),
                     babi=dict(n_train=24, n_val=8, n_heldout=6, n_more=4, epochs=1),
                     scratch=dict(method="full", batch_size=8, lr=1e-3, save_every=0, epochs=1))
     if profile == "default":
@@ -63,7 +63,9 @@ def _budget(profile: str, model: str | None) -> dict:
                     # facts at the scaled settings on the training mixture (multi-hop, actions), 5000 stories
                     n_mix=5000,
                     # StepGame in-domain: 2000 training stories (k = 1..3), 50 validation stories per k
-                    stepgame=dict(n_train=2000, n_val=64, n_per_k=50, n_transfer=30),
+                    stepgame=dict(n_train=2000, n_val=64, n_per_k=50, n_transfer=30,
+                                  # the sentence-by-sentence reader: the sentences of 1000 training stories
+                                  n_sentences=1000),
                     # bAbI in-domain: 1000 stories of the 10k file (none of the held-out ones), 3 epochs; all the
                     # held-out stories of the rule run (task 17: 12 stories, 96 questions; task 19: 100) and 150 more
                     # unseen stories of the 10k file (task 17: 1200 questions)
@@ -75,7 +77,7 @@ def _budget(profile: str, model: str | None) -> dict:
                 lora=dict(lora_r=16, lora_top_k_layers=None, cache_prefix=False, batch_size=16, lr=5e-4),
                 fix_train=dict(lr=1e-3, epochs=6),
                 scaled=dict(n_train=10000, train=dict(lr=1e-3, epochs=3)), n_mix=20000,
-                stepgame=dict(n_train=10000, n_val=300, n_per_k=1000, n_transfer=1000),
+                stepgame=dict(n_train=10000, n_val=300, n_per_k=1000, n_transfer=1000, n_sentences=10000),
                 babi=dict(n_train=1000, n_val=64, n_heldout=1000, n_more=150, epochs=6),
                 scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
 
@@ -183,6 +185,11 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
                        n_train=sg["n_train"], n_val=sg["n_val"], train=train, max_new_tokens=mt,
                        eval_sizes={f"valid_k{k}": sg["n_per_k"] for k in range(1, 11)}, seed=seed)
             for mode, mt in (("complete", 160), ("hybrid", 72))]
+    # the model reads one sentence at a time (StepGame gives the sentences) and writes its relation and a two-agent
+    # map; code joins the relations into the story's map. Trained on the sentences of n_sentences stories.
+    exps.append(replace(exps[0], formulation="in-domain-sentences", style="stated", n_train=sg["n_sentences"],
+                        n_val=max(4, sg["n_val"] // 4), max_new_tokens=32, eval_batch_size=64,
+                        data={**exps[0].data, "mode": "sentences"}))
     # bAbI 17/19: trained on the 10k file minus the held-out stories the rule reader is scored on
     bb = b["babi"]
     babi = [Experiment(experiment=f"babi{t}", formulation="in-domain", model=b["llm"], fmt="coords",

@@ -566,7 +566,11 @@ def layout_for(item: Mapping, agents: Sequence[str] | None = None, as_labelled: 
     """Deterministic layout of the story: connected components by the rule parser's unit offsets, each shifted
     to start at (0, 0); the component of the first asked agent first, further components placed to its right
     (one empty column between), bottom-aligned. ``agents`` restricts (and orders) the objects kept."""
-    facts = parse_story(item["story"], as_labelled=as_labelled)
+    return layout_from_facts(parse_story(item["story"], as_labelled=as_labelled), item, agents)
+
+
+def layout_from_facts(facts: Sequence[Fact], item: Mapping, agents: Sequence[str] | None = None) -> dict[str, list[int]]:
+    """:func:`layout_for` from given facts (e.g. a model's); agents no fact mentions get their own component."""
     order = list(item["asked"][:1]) + [a for a in item["agents"] if a != item["asked"][0]]
     keep = list(agents) if agents is not None else list(item["agents"])
     out: dict[str, list[int]] = {}
@@ -580,6 +584,49 @@ def layout_for(item: Mapping, agents: Sequence[str] | None = None, as_labelled: 
             out[n] = [px + x0, py]
         x0 += max(p[0] for p in sh.values()) + 2
     return {n: out[n] for n in keep if n in out}
+
+
+# ------------------------------------------------------------------ sentence by sentence (the "sentences" mode)
+_REL_LINE = re.compile(r"^\s*(\S+)\s*\|\s*([a-z-]+)\s*\|\s*(\S+)\s*$")
+
+
+def sentence_examples(items: Sequence[Mapping], as_labelled: bool = False) -> list[dict]:
+    """One example per recognised sentence of each story: the sentence is the text, its two agents the objects,
+    and the target the stated relation with a two-agent map (the reader is the teacher, as for the story maps)."""
+    out = []
+    for it in items:
+        for f in parse_story(it["story"], as_labelled=as_labelled):
+            if f.a == f.b:
+                continue
+            sx, sy = world.signs_of(f.rel)
+            lay = _shift({f.a: (sx, sy), f.b: (0, 0)})
+            out.append({
+                "id": f"{it['id']}-s{f.sentence}", "split": "stepgame_sentences", "size_known": False,
+                "width": max(p[0] for p in lay.values()) + 1, "height": max(p[1] for p in lay.values()) + 1,
+                "mode": "exact", "template_set": "stepgame", "text": it["story"][f.sentence].strip(),
+                "objects": [{"name": n, "symbol": n, "props": {}} for n in (f.a, f.b)],
+                "facts": {"entities": [{"name": n, "props": {}} for n in (f.a, f.b)],
+                          "relations": [{"a": f.a, "rel": f.rel, "b": f.b, "offset": [sx, sy], "state": 0}],
+                          "anchors": [], "actions": []},
+                "states": [lay], "canonical": [lay],
+                "queries": [{"a": f.a, "b": f.b, "state": 0, "relation": f.rel, "x_determined": True,
+                             "y_determined": True, "status": "stated", "hops": 1}]})
+    return out
+
+
+def story_from_sentences(item: Mapping, outputs: Sequence[str]) -> str:
+    """A story's map from per-sentence model outputs (one per sentence of ``item["story"]``): every
+    ``A | relation | B`` line the model wrote, then the coordinates of the story's agents laid out from those
+    relations (unit steps, first fact wins, as for the reader); agents no line links get their own component."""
+    facts, lines = [], []
+    for i, out in enumerate(outputs):
+        for ln in out.splitlines():
+            m = _REL_LINE.match(ln)
+            if m and m.group(2) in world.RELATIONS:
+                facts.append(Fact(m.group(1), m.group(2), m.group(3), i, "model"))
+                lines.append(f"{m.group(1)} | {m.group(2)} | {m.group(3)}")
+    lay = layout_from_facts(facts, item)
+    return "\n".join(lines + [f"{n} {p[0]} {p[1]}" for n, p in lay.items()])
 
 
 def to_examples(items: Sequence[Mapping], mode: str = "complete", as_labelled: bool = False) -> list[dict]:
