@@ -139,6 +139,9 @@ else:
 # relation off that map. Two formulations:
 # *complete* maps every agent of the story; *hybrid* is also given the question and maps only the agents that link
 # the two asked ones (it must find them among the distractors), the seed's "local map of 2-3 objects when needed".
+# A third in-domain formulation, *sentences*, reads one sentence at a time (StepGame gives the sentences): the model
+# writes each sentence's relation and a two-agent map, and code joins the relations into the story's map (unit
+# steps, the reader's layout rule). The model does all the reading; code does the multi-hop joining.
 # The *transfer* protocol (`transfer-facts`): the facts model of 02_parse (`scaled-mix`, trained only on our
 # generator's stories) reads each StepGame story unchanged, the reference solver builds the map from its facts, and
 # the asked relation is read off that map. Nothing is trained on StepGame, and our generator's phrasings were not

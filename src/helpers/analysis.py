@@ -55,8 +55,9 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
                f"places objects with relation accuracy {fmt(_stat(g))} (`figures/03_diag_e_shortcut.png`).")
     if run["grid"].get("scaled"):
         gs = run["grid"]["scaled"][0]
-        out.append(f"- **Grid, scaled budget ({_budget_text(gs)}).** Valid grids {fmt(_stat(gs, 'validity'))}, "
-                   f"relation accuracy {fmt(_stat(gs))} (`figures/03_fixed_vs_seed.png`).")
+        out.append(f"- **Grid with a legend and one token per cell, scaled budget ({_budget_text(gs)}).** Valid grids "
+                   f"{fmt(_stat(gs, 'validity'))}, relation accuracy {fmt(_stat(gs))} "
+                   f"(`figures/03_confusion_fixed_vs_legend.png`).")
     p, pf = run["parse"]["replication"][0], run["parse"]["fixed"][0]
     out.append(f"- **Facts.** JSON facts triple F1 {fmt(_stat(p, 'triple_f1'))}; compact facts "
                f"{fmt(_stat(pf, 'triple_f1'))} (`figures/02_fixed_vs_seed.png`).")
@@ -65,6 +66,12 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
         out.append(f"- **Facts, scaled budget ({_budget_text(ps)}).** Triple F1 {fmt(_stat(ps, 'triple_f1'))}, "
                    f"exact match {fmt(_stat(ps, 'facts_exact_match'))}, relation accuracy of the solver's map "
                    f"{fmt(_stat(ps))} (`figures/02_scaled_loss.png`).")
+        for pm in run["parse"]["scaled"][1:]:
+            sp = runs.read_json(pm / "results.json")["splits"]
+            out.append(f"- **Facts on the training mixture ({_budget_text(pm)}), every split.** Triple F1 / relation "
+                       "accuracy of the solver's map: " + "; ".join(
+                           f"{s}: {fmt(_stat(pm, 'triple_f1', s))} / {fmt(_stat(pm, split=s))}" for s in sp)
+                       + " (`figures/02_scaled_mix_splits.png`).")
     f = c["fixed"][0]
     splits = runs.read_json(f / "results.json")["splits"]
     out.append(f"- **Fixed coordinates ({views.label_of(f)}).** " + "; ".join(
