@@ -200,7 +200,8 @@ def babi_table(rule_dirs: list[Path], model_runs: list[Path]):
             mres = runs.read_json(Path(md) / "results.json")
             if mres["config"]["experiment"] != task:
                 continue
-            ms, who = mres["splits"], f"model {_protocol(mres['config']['formulation'])}"
+            form = mres["config"]["formulation"]
+            ms, who = mres["splits"], f"{form}, {mres['config']['fmt']} ({_protocol(form)})"
             row[f"{who}: same stories"] = cell(ms["heldout"]["answer_acc"])
             if "heldout_more" in ms:
                 row[f"{who}: more unseen stories"] = cell(ms["heldout_more"]["answer_acc"])
@@ -299,6 +300,6 @@ def findings(rule_dir: Path | None, sg_runs: Mapping[str, Path], babi_runs: list
         parts = [f"{s}: {100 * v['answer_acc']['value']:.1f}% [{100 * v['answer_acc']['ci_low']:.1f}, "
                  f"{100 * v['answer_acc']['ci_high']:.1f}] of {v['answer_acc']['n']} questions"
                  for s, v in sp.items() if "answer_acc" in v]
-        out.append(f"- **bAbI {task[4:]}, {model}, {_protocol(res['config']['formulation'])} (answers read off its "
-                   "map).** " + "; ".join(parts) + ".")
+        out.append(f"- **bAbI {task[4:]}, {model}, {res['config']['formulation']} ({res['config']['fmt']}; "
+                   f"{_protocol(res['config']['formulation'])}; answers read off the map).** " + "; ".join(parts) + ".")
     return "\n".join(out) or "_no model-based outside runs in this profile_"

@@ -197,6 +197,10 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
                        n_val=bb["n_val"], train={**train, "epochs": bb["epochs"]}, max_new_tokens=mt,
                        eval_sizes={"heldout": bb["n_heldout"], "heldout_more": bb["n_more"]}, seed=seed)
             for t, mt in ((17, 48), (19, 72))]
+    # the same stories and budget, the model writing the facts (sentence by sentence translation) and the reference
+    # solver building the map from them
+    babi += [replace(e, formulation="in-domain-facts", fmt="facts", max_new_tokens=mt)
+             for e, mt in zip(babi[:2], (64, 112))]
     # transfer: the facts model trained only on our generator (parse, scaled-mix) reads the benchmark's stories
     # unchanged; the solver builds the map from its facts and the answer is read off the map. Nothing is trained.
     src = {"source": plan("parse", profile, model, seed)["scaled"][-1].to_dict()}
@@ -205,7 +209,7 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
                            data={"mode": "complete", "train_k": [1, 2, 3], "as_labelled": True}, max_new_tokens=256,
                            eval_sizes={f"valid_k{k}": sg["n_transfer"] for k in range(1, 11)}, **tf)]
     # bAbI: the in-domain runs' dataset (same sizes, so the same held-out stories); its training part is unused
-    transfer += [replace(e, formulation="transfer-facts", max_new_tokens=160, **tf) for e in babi]
+    transfer += [replace(e, formulation="transfer-facts", max_new_tokens=160, **tf) for e in babi[:2]]
     return {"stepgame": exps, "babi": babi, "transfer": transfer}
 
 
