@@ -102,6 +102,9 @@ def load_training(dataset: str, split: str, exp: Experiment) -> list[dict]:
 
 def _pairs(examples: list[dict], exp: Experiment) -> list[tuple[str, str]]:
     from .formats import example_prompt, write_target
+    if exp.style == "sentences":  # one training pair per sentence (StepGame's sentence mode splits its own data)
+        from .sentences import sentence_examples
+        examples = [s for ex in examples for s in sentence_examples(ex)]
     return [(example_prompt(ex, exp.fmt, exp.style), write_target(ex, exp.fmt, target=exp.target, style=exp.style))
             for ex in examples]
 
@@ -129,23 +132,27 @@ def _finetune(exp: Experiment, d: Path, train_ex: list[dict], val_ex: list[dict]
                               batch_size=exp.eval_batch_size, constrain=exp.constrain,
                               example_names=[[o["name"] for o in ex["objects"]] + [o["symbol"] for o in ex["objects"]]
                                              for ex in examples])
-    return _by_sentence(predict, exp) if exp.data.get("mode") == "sentences" else predict
+    by_sentence = exp.style == "sentences" or exp.data.get("mode") == "sentences"
+    return _by_sentence(predict, exp) if by_sentence else predict
 
 
 def _by_sentence(predict, exp: Experiment):
-    """StepGame's ``sentences`` mode: the model reads each sentence of a story (the benchmark gives the sentences)
-    and writes its relation; code lays the story's map out from those relations (:mod:`helpers.stepgame`)."""
-    from . import stepgame
-    from .formats import make_prompt
+    """Read a story one sentence at a time: the model writes what each sentence states, code joins the outputs.
+    Our stories: split at sentence ends, facts lines joined (:mod:`helpers.sentences`), solved as usual. StepGame's
+    ``sentences`` mode: the benchmark's own sentence list, relations joined into a map (:mod:`helpers.stepgame`)."""
+    from . import sentences, stepgame
+    from .formats import example_prompt
 
     def per_story(prompts: list[str], examples: list[dict]) -> list[str]:
-        sents = [(i, s.strip()) for i, ex in enumerate(examples) for s in ex["stepgame"]["story"]]
-        outs = predict([make_prompt(s, exp.fmt, exp.style) for _, s in sents],
-                       [{"objects": []} for _ in sents])
+        units = [(i, s) for i, ex in enumerate(examples)
+                 for s in ([t.strip() for t in ex["stepgame"]["story"]] if "stepgame" in ex else sentences.split(ex["text"]))]
+        outs = predict([example_prompt({**examples[i], "text": s}, exp.fmt, exp.style) for i, s in units],
+                       [examples[i] for i, _ in units])
         per: dict[int, list[str]] = {}
-        for (i, _), o in zip(sents, outs):
+        for (i, _), o in zip(units, outs):
             per.setdefault(i, []).append(o)
-        return [stepgame.story_from_sentences(ex["stepgame"], per.get(i, [])) for i, ex in enumerate(examples)]
+        return [stepgame.story_from_sentences(ex["stepgame"], per.get(i, [])) if "stepgame" in ex
+                else sentences.join(per.get(i, [])) for i, ex in enumerate(examples)]
     return per_story
 
 

@@ -23,6 +23,9 @@ Three formats (``FORMATS``):
       move Alice 0 3               action: move by (dx, dy); action t takes state t to state t+1
       move Alice to the house      action: move into the cell of the house
 
+  Style ``"sentences"``: the compact lines, but the model reads one sentence at a time and writes that sentence's
+  facts; code joins them per story (:mod:`helpers.sentences`).
+
   Style ``"json"``: the verbose JSON ``{"entities": [{"name", "props"}], "relations": [{"subject", "relation",
   "object"(, "dx", "dy")}], "anchors": [{"object", "x", "y"}], "actions": [{"object", "dx", "dy"} | {"object", "to"}]}``.
 
@@ -49,7 +52,7 @@ from helpers.world import RELATIONS, Layout, in_bounds, relation
 
 FORMATS: tuple[str, ...] = ("facts", "grid", "coords")
 STYLES: dict[str, tuple[str, ...]] = {
-    "facts": ("compact", "json"),
+    "facts": ("compact", "json", "sentences"),
     "grid": ("compact", "legend"),
     "coords": ("compact", "relations", "stated"),
 }

@@ -93,7 +93,7 @@ def stepgame_dataset(data: Mapping[str, Any], n_train: int, n_val: int, eval_siz
     sizes = {"train_0": n_train, "val_0": n_val, **eval_sizes}
     key = runs.config_hash({"data": dict(data), "sizes": sizes, "seed": seed})
     name = f"stepgame-{key}"
-    if (paths.DATA / name / "card.json").exists():
+    if _complete(name, sizes):
         return name
     rng = random.Random(seed)
     pool: list[dict] = []
@@ -117,13 +117,24 @@ def stepgame_dataset(data: Mapping[str, Any], n_train: int, n_val: int, eval_siz
     return name
 
 
+def _complete(name: str, sizes: Mapping[str, int]) -> bool:
+    """True when data/<name> has its card and every split file (the card is committed, the .jsonl files are not:
+    a fresh clone rebuilds them from ../shared/benchmarks, deterministically)."""
+    d = paths.DATA / name
+    return (d / "card.json").exists() and all((d / f"{s}.jsonl").exists() for s in sizes)
+
+
 def _write_dataset(name: str, splits: Mapping[str, list[dict]], card: dict) -> None:
-    """data/<name>/<split>.jsonl + card.json, written in a temporary folder and renamed (never half-written)."""
+    """data/<name>/<split>.jsonl + card.json, written in a temporary folder and renamed (never half-written);
+    replaces an incomplete folder of that name."""
+    import shutil
     tmp = paths.DATA / f".{name}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True, exist_ok=True)
     for split, exs in splits.items():
         (tmp / f"{split}.jsonl").write_text("".join(json.dumps(e) + "\n" for e in exs))
     runs.write_json(tmp / "card.json", card)
+    shutil.rmtree(paths.DATA / name, ignore_errors=True)
     tmp.rename(paths.DATA / name)
 
 
@@ -146,7 +157,7 @@ def babi_dataset(task: int, data: Mapping[str, Any], n_train: int, n_val: int, e
     sizes = {"train_0": n_train, "val_0": n_val, **eval_sizes}
     key = runs.config_hash({"task": task, "data": dict(data), "sizes": sizes, "seed": seed})
     name = f"babi{task}-{key}"
-    if (paths.DATA / name / "card.json").exists():
+    if _complete(name, sizes):
         return name
     _, held = babi.holdout(babi.load(root / "babi", task=task, size="1k"), frac, 0)
     seen = {tuple(s["statements"]) for s in held}

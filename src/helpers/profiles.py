@@ -46,7 +46,7 @@ def _budget(profile: str, model: str | None) -> dict:
                     n_iid=10, n_fewshot=4, n_probe=12, n_outside=20, curve=(16, 32), intermediate=True,
                     lora=dict(lora_top_k_layers=1, cache_prefix=True, batch_size=8, lr=1e-3, save_every=0),
                     fix_train=dict(lr=2e-3, epochs=2),
-                    scaled=dict(n_train=64, train=dict(lora_top_k_layers=2, lr=2e-3, epochs=1)), n_mix=64,
+                    scaled=dict(n_train=64, train=dict(lora_top_k_layers=2, lr=2e-3, epochs=1)), n_mix=64, n_sentences=16,
                     stepgame=dict(n_train=24, n_val=8, n_per_k=2, n_transfer=2, n_sentences=8),
                     babi=dict(n_train=24, n_val=8, n_heldout=6, n_more=4, epochs=1),
                     scratch=dict(method="full", batch_size=8, lr=1e-3, save_every=0, epochs=1))
@@ -62,6 +62,8 @@ def _budget(profile: str, model: str | None) -> dict:
                     scaled=dict(n_train=3000, train=dict(lora_top_k_layers=8, lr=3e-3, epochs=2)),
                     # facts at the scaled settings on the training mixture (multi-hop, actions), 5000 stories
                     n_mix=5000,
+                    # facts read sentence by sentence: the sentences of 1500 stories of the mixture (about 6000)
+                    n_sentences=1500,
                     # StepGame in-domain: 2000 training stories (k = 1..3), 50 validation stories per k
                     stepgame=dict(n_train=2000, n_val=64, n_per_k=50, n_transfer=30,
                                   # the sentence-by-sentence reader: the sentences of 1000 training stories
@@ -76,7 +78,7 @@ def _budget(profile: str, model: str | None) -> dict:
                 intermediate=True,
                 lora=dict(lora_r=16, lora_top_k_layers=None, cache_prefix=False, batch_size=16, lr=5e-4),
                 fix_train=dict(lr=1e-3, epochs=6),
-                scaled=dict(n_train=10000, train=dict(lr=1e-3, epochs=3)), n_mix=20000,
+                scaled=dict(n_train=10000, train=dict(lr=1e-3, epochs=3)), n_mix=20000, n_sentences=10000,
                 stepgame=dict(n_train=10000, n_val=300, n_per_k=1000, n_transfer=1000, n_sentences=10000),
                 babi=dict(n_train=1000, n_val=64, n_heldout=1000, n_more=150, epochs=6),
                 scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
@@ -161,7 +163,10 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             # the scaled budget on the seed's setting, then on the training mixture scored on every split
             mixed = replace(_scaled(b, fixed, "scaled-mix"), mix=FIXED_MIX, n_train=b["n_mix"], eval_sizes=every,
                             max_new_tokens=192)
-            groups["scaled"] = [_scaled(b, fixed, "scaled"), mixed]
+            # and read one sentence at a time (facts per sentence, joined by code): any story length is more sentences
+            by_sentence = replace(mixed, formulation="scaled-sentences", style="sentences", n_train=b["n_sentences"],
+                                  max_new_tokens=48, eval_batch_size=64)
+            groups["scaled"] = [_scaled(b, fixed, "scaled"), mixed, by_sentence]
         else:
             # the scaled budget with a legend (symbol = name) and one token per cell (cells separated by spaces)
             groups["scaled"] = [replace(_scaled(b, fixed, "scaled-legend"), style="legend", max_new_tokens=160)]
@@ -203,7 +208,8 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
              for e, mt in zip(babi[:2], (64, 112))]
     # transfer: the facts model trained only on our generator (parse, scaled-mix) reads the benchmark's stories
     # unchanged; the solver builds the map from its facts and the answer is read off the map. Nothing is trained.
-    src = {"source": plan("parse", profile, model, seed)["scaled"][-1].to_dict()}
+    src = {"source": next(e for e in plan("parse", profile, model, seed)["scaled"]
+                          if e.formulation == "scaled-mix").to_dict()}
     tf = dict(model=b["llm"], method="transfer", fmt="facts", target="canonical", train=src, seed=seed)
     transfer = [Experiment(experiment="stepgame", formulation="transfer-facts", n_train=0, n_val=0,
                            data={"mode": "complete", "train_k": [1, 2, 3], "as_labelled": True}, max_new_tokens=256,
