@@ -79,7 +79,7 @@ def results_block() -> str:
             lines.append(f"| {e} | {f} | {m} | " + " | ".join(cells) + " |")
     lines += ["", "**Targets** (99% relation accuracy on the seed's setting, 95% on each generalisation split; "
               "triple F1 99% for facts):", ""]
-    for form in ("fixed", "scaled", "scaled-stated", "scaled-mix", "scaled-legend"):
+    for form in ("fixed", "scaled", "scaled-stated", "scaled-mix", "scaled-sentences", "scaled-legend"):
         got = [(k, ms["relation_acc"]) for k, ms in sorted(by.items())
                if k[0] == "coords" and k[1] == form and "relation_acc" in ms]
         if got:
@@ -101,7 +101,7 @@ def results_block() -> str:
             lines.append(f"- grid, `{form}`: validity {pct(valid)}: target (99.5%) "
                          f"{'met' if valid['value'] >= 0.995 else 'missed'}.")
     gen = [(k, ms) for k, ms in sorted(by.items()) if k[1] in ("fixed", "scaled", "scaled-stated", "scaled-mix",
-                                                                "fixed-rule", "fixed-scratch")
+                                                                "scaled-sentences", "fixed-rule", "fixed-scratch")
            and k[0] in ("coords", "parse") and k[3] != "test_iid" and "relation_acc" in ms]
     if gen:
         lines += ["", "**Generalisation splits (relation accuracy of the map: coordinates written by the model, or "

@@ -68,10 +68,12 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
                    f"{fmt(_stat(ps))} (`figures/02_scaled_loss.png`).")
         for pm in run["parse"]["scaled"][1:]:
             sp = runs.read_json(pm / "results.json")["splits"]
-            out.append(f"- **Facts on the training mixture ({_budget_text(pm)}), every split.** Triple F1 / relation "
-                       "accuracy of the solver's map: " + "; ".join(
+            style = runs.read_json(pm / "config.json")["style"]
+            how = "one sentence at a time" if style == "sentences" else "whole story"
+            out.append(f"- **Facts on the training mixture, {how} ({_budget_text(pm)}), every split.** Triple F1 / "
+                       "relation accuracy of the solver's map: " + "; ".join(
                            f"{s}: {fmt(_stat(pm, 'triple_f1', s))} / {fmt(_stat(pm, split=s))}" for s in sp)
-                       + " (`figures/02_scaled_mix_splits.png`).")
+                       + " (`figures/02_scaled_mix_splits.png`, `figures/02_sentences_vs_story.png`).")
     f = c["fixed"][0]
     splits = runs.read_json(f / "results.json")["splits"]
     out.append(f"- **Fixed coordinates ({views.label_of(f)}).** " + "; ".join(

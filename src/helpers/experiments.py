@@ -144,8 +144,9 @@ def _by_sentence(predict, exp: Experiment):
     from .formats import example_prompt
 
     def per_story(prompts: list[str], examples: list[dict]) -> list[str]:
-        units = [(i, s) for i, ex in enumerate(examples)
-                 for s in ([t.strip() for t in ex["stepgame"]["story"]] if "stepgame" in ex else sentences.split(ex["text"]))]
+        def split(ex: dict) -> list[str]:
+            return [t.strip() for t in ex["stepgame"]["story"]] if "stepgame" in ex else sentences.split(ex["text"])
+        units = [(i, s) for i, ex in enumerate(examples) for s in split(ex)]
         outs = predict([example_prompt({**examples[i], "text": s}, exp.fmt, exp.style) for i, s in units],
                        [examples[i] for i, _ in units])
         per: dict[int, list[str]] = {}
