@@ -85,6 +85,8 @@ views.examples(run["fixed"][0], n=2, wrong_only=True)
 # is not a token position). The `legend` style writes `C = the chapel` lines first and separates the cells by
 # spaces (`. . C . .`, one token per cell). Trained at the scaled budget (`default`: 3000 stories, LoRA on the top 8
 # layers, 2 epochs); both changes are made at once, so this run does not say which of them matters.
+# Validity measures only the format (right shape, each object once); relation accuracy measures the map. The
+# confusion table and the examples show where the objects are put when the grid is valid but the map is wrong.
 
 # %%
 if run.get("scaled"):
