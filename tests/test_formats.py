@@ -236,6 +236,16 @@ def test_grid_legend_style():
         assert not p.valid and why in p.reason, (bad, p.reason)
 
 
+def test_names_ignore_a_leading_article_when_unambiguous():
+    ex = {"objects": [{"name": n, "symbol": n[-1].upper(), "props": {}} for n in ("bedroom", "the Jack", "a swan", "the swan")],
+          "width": 4, "height": 1, "states": [{}], "canonical": [{}]}
+    text = "the bedroom 0 0\nJack 1 0\na swan 2 0\nthe swan 3 0"
+    got = read_target(text, "coords", ex)
+    assert got.valid and got.states[0] == {"bedroom": (0, 0), "the Jack": (1, 0), "a swan": (2, 0), "the swan": (3, 0)}
+    p = read_target("bedroom 0 0\nthe Jack 1 0\nswan 2 0\nthe swan 3 0", "coords", ex)
+    assert not p.valid and "unknown object 'swan'" in p.reason  # "swan" could be either swan
+
+
 def test_reader_non_string_and_bad_args():
     assert not read_target(None, "grid", ex_qual()).valid  # type: ignore[arg-type]
     with pytest.raises(ValueError):

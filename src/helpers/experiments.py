@@ -330,7 +330,9 @@ def rescore(d: Path) -> dict:
     import time
     d = Path(d)
     res = load_results(d)
-    exp = Experiment(**res["config"])
+    exp = Experiment(**{**res["config"], "mix": tuple(tuple(m) for m in res["config"].get("mix", ()))})
+    if dataset_for(exp) != res["dataset"]:  # also rebuilds the dataset's .jsonl files when only its card is here
+        raise ValueError(f"{d}: its config no longer names dataset {res['dataset']!r}")
     raw = {r["id"]: r["raw"] for r in runs.read_jsonl(d / "predictions.jsonl")}  # ids are unique across splits
     scores = evaluate(lambda prompts, examples: [raw[ex["id"]] for ex in examples], exp, res["dataset"], d,
                       runs.Timer())

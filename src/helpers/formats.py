@@ -324,8 +324,20 @@ def _split_states(text: str, n_states: int) -> list[list[str]]:
     return blocks
 
 
+_ARTICLE = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
+
+
 def _lookup(example: dict) -> dict[str, str]:
-    return {n.lower(): n for n in _names(example)}
+    """Spelling in the output (lower case) -> object name. Besides each name itself, the name with its article
+    dropped or another one put in front ("the bedroom", "a bedroom" for "bedroom"; "Jack" for "the Jack"), when that
+    names exactly one object of the example: an article does not change which object is meant."""
+    exact = {n.lower(): n for n in _names(example)}
+    variants: dict[str, set[str]] = {}
+    for low, n in exact.items():
+        base = _ARTICLE.sub("", low)
+        for v in (base, f"the {base}", f"a {base}", f"an {base}"):
+            variants.setdefault(v, set()).add(n)
+    return {**{v: next(iter(ns)) for v, ns in variants.items() if len(ns) == 1}, **exact}
 
 
 def _read_coords(block: list[str], example: dict, names: dict[str, str]) -> Layout:
