@@ -152,8 +152,9 @@ def _by_sentence(predict, exp: Experiment):
         per: dict[int, list[str]] = {}
         for (i, _), o in zip(units, outs):
             per.setdefault(i, []).append(o)
-        return [stepgame.story_from_sentences(ex["stepgame"], per.get(i, [])) if "stepgame" in ex
-                else sentences.join(per.get(i, [])) for i, ex in enumerate(examples)]
+        if exp.data.get("mode") == "sentences":  # StepGame's relation lines, laid out by the reader's rule
+            return [stepgame.story_from_sentences(ex["stepgame"], per.get(i, [])) for i, ex in enumerate(examples)]
+        return [sentences.join(per.get(i, [])) for i in range(len(examples))]
     return per_story
 
 
@@ -179,7 +180,7 @@ def _transfer(exp: Experiment, timer: runs.Timer):
     def predict(prompts: list[str], examples: list[dict]) -> list[str]:
         return infer.generate(p.tok, p.model, prompts, max_new_tokens=exp.max_new_tokens,
                               batch_size=exp.eval_batch_size)
-    return predict
+    return _by_sentence(predict, exp) if exp.style == "sentences" else predict
 
 
 def _fewshot(exp: Experiment, train_ex: list[dict], timer: runs.Timer, k: int = 3):

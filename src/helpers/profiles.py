@@ -206,16 +206,18 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
     # solver building the map from them
     babi += [replace(e, formulation="in-domain-facts", fmt="facts", max_new_tokens=mt)
              for e, mt in zip(babi[:2], (64, 112))]
-    # transfer: the facts model trained only on our generator (parse, scaled-mix) reads the benchmark's stories
-    # unchanged; the solver builds the map from its facts and the answer is read off the map. Nothing is trained.
+    # transfer: the facts model trained only on our generator (parse, scaled-sentences) reads the benchmark's
+    # stories unchanged, one sentence at a time; the solver builds the map from its facts and the answer is read off
+    # the map. Nothing is trained on the benchmark.
     src = {"source": next(e for e in plan("parse", profile, model, seed)["scaled"]
-                          if e.formulation == "scaled-mix").to_dict()}
-    tf = dict(model=b["llm"], method="transfer", fmt="facts", target="canonical", train=src, seed=seed)
+                          if e.formulation == "scaled-sentences").to_dict()}
+    tf = dict(model=b["llm"], method="transfer", fmt="facts", style="sentences", target="canonical", train=src,
+              seed=seed, max_new_tokens=48, eval_batch_size=64)
     transfer = [Experiment(experiment="stepgame", formulation="transfer-facts", n_train=0, n_val=0,
-                           data={"mode": "complete", "train_k": [1, 2, 3], "as_labelled": True}, max_new_tokens=256,
+                           data={"mode": "complete", "train_k": [1, 2, 3], "as_labelled": True},
                            eval_sizes={f"valid_k{k}": sg["n_transfer"] for k in range(1, 11)}, **tf)]
     # bAbI: the in-domain runs' dataset (same sizes, so the same held-out stories); its training part is unused
-    transfer += [replace(e, formulation="transfer-facts", max_new_tokens=160, **tf) for e in babi[:2]]
+    transfer += [replace(e, formulation="transfer-facts", **tf) for e in babi[:2]]
     return {"stepgame": exps, "babi": babi, "transfer": transfer}
 
 
