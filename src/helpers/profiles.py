@@ -205,7 +205,7 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
     # the same stories and budget, the model writing the facts (sentence by sentence translation) and the reference
     # solver building the map from them
     babi += [replace(e, formulation="in-domain-facts", fmt="facts", max_new_tokens=mt)
-             for e, mt in zip(babi[:2], (64, 112))]
+             for e, mt in zip(babi[:2], (96, 112))]
     # transfer: the facts model trained only on our generator (parse, scaled-sentences) reads the benchmark's
     # stories unchanged, one sentence at a time; the solver builds the map from its facts and the answer is read off
     # the map. Nothing is trained on the benchmark.
