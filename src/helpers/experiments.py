@@ -44,6 +44,11 @@ class Experiment:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Experiment":
+        """Inverse of :meth:`to_dict`, also for a config read back from JSON (``mix`` as lists)."""
+        return cls(**{**d, "mix": tuple(tuple(m) for m in d.get("mix", ()))})
+
     @property
     def label(self) -> str:
         return f"{self.experiment}/{self.formulation} [{self.model}, {self.method}]"
@@ -132,14 +137,16 @@ def _finetune(exp: Experiment, d: Path, train_ex: list[dict], val_ex: list[dict]
                               batch_size=exp.eval_batch_size, constrain=exp.constrain,
                               example_names=[[o["name"] for o in ex["objects"]] + [o["symbol"] for o in ex["objects"]]
                                              for ex in examples])
-    by_sentence = exp.style == "sentences" or exp.data.get("mode") == "sentences"
-    return _by_sentence(predict, exp) if by_sentence else predict
+    return _by_sentence(predict, exp)
 
 
 def _by_sentence(predict, exp: Experiment):
-    """Read a story one sentence at a time: the model writes what each sentence states, code joins the outputs.
-    Our stories: split at sentence ends, facts lines joined (:mod:`helpers.sentences`), solved as usual. StepGame's
-    ``sentences`` mode: the benchmark's own sentence list, relations joined into a map (:mod:`helpers.stepgame`)."""
+    """``predict`` itself, unless ``exp`` reads a story one sentence at a time (facts style ``sentences``, or StepGame's
+    ``sentences`` mode): then the model writes what each sentence states and code joins the outputs. Our stories:
+    split at sentence ends, facts lines joined (:mod:`helpers.sentences`), solved as usual. StepGame's mode: the
+    benchmark's own sentence list, relations joined into a map (:mod:`helpers.stepgame`)."""
+    if exp.style != "sentences" and exp.data.get("mode") != "sentences":
+        return predict
     from . import sentences, stepgame
     from .formats import example_prompt
 
@@ -163,7 +170,7 @@ def source_of(exp: Experiment) -> Experiment:
     src = exp.train.get("source")
     if not isinstance(src, dict):
         raise ValueError(f"{exp.label}: a transfer run needs train={{'source': <Experiment.to_dict()>}}")
-    return Experiment(**{**src, "mix": tuple(tuple(m) for m in src.get("mix", ()))})
+    return Experiment.from_dict(src)
 
 
 def _transfer(exp: Experiment, timer: runs.Timer):
@@ -180,7 +187,7 @@ def _transfer(exp: Experiment, timer: runs.Timer):
     def predict(prompts: list[str], examples: list[dict]) -> list[str]:
         return infer.generate(p.tok, p.model, prompts, max_new_tokens=exp.max_new_tokens,
                               batch_size=exp.eval_batch_size)
-    return _by_sentence(predict, exp) if exp.style == "sentences" else predict
+    return _by_sentence(predict, exp)
 
 
 def _fewshot(exp: Experiment, train_ex: list[dict], timer: runs.Timer, k: int = 3):
@@ -331,7 +338,7 @@ def rescore(d: Path) -> dict:
     import time
     d = Path(d)
     res = load_results(d)
-    exp = Experiment(**{**res["config"], "mix": tuple(tuple(m) for m in res["config"].get("mix", ()))})
+    exp = Experiment.from_dict(res["config"])
     if dataset_for(exp) != res["dataset"]:  # also rebuilds the dataset's .jsonl files when only its card is here
         raise ValueError(f"{d}: its config no longer names dataset {res['dataset']!r}")
     raw = {r["id"]: r["raw"] for r in runs.read_jsonl(d / "predictions.jsonl")}  # ids are unique across splits

@@ -23,11 +23,16 @@ def split(text: str) -> list[str]:
     return [s.strip() for s in _BOUNDARY.split(text.strip()) if s.strip()]
 
 
+def _names_of(fact: tuple) -> list[str]:
+    """The objects a ``(kind, row)`` fact names: an anchor or a move by an offset one, a relation or a move to another
+    object two."""
+    kind, row = fact
+    return [row[0], row[2]] if kind == "relation" or (kind == "action" and row[1] == "to") else [row[0]]
+
+
 def _mentions(fact: tuple, sentence: str) -> int | None:
     """Number of the fact's object names the sentence mentions, or None when it misses one."""
-    kind, row = fact
-    names = {"anchor": [row[0]], "relation": [row[0], row[2]],
-             "action": [row[0], row[2]] if row[1] == "to" else [row[0]]}[kind]
+    names = _names_of(fact)
     low = sentence.lower()
     return len(names) if all(n.lower() in low for n in names) else None
 
@@ -53,7 +58,7 @@ def sentence_examples(example: dict) -> list[dict]:
         stated = {n: p for n in props if n.lower() in sent.lower() and (p := _stated_props(sent, props[n]))}
         scored = [(m, -j) for j, fact in enumerate(facts) if j not in used and (m := _mentions(fact, sent))]
         best = -max(scored)[1] if scored else None
-        if best is not None and _mentions(facts[best], sent) == 1 and facts[best][1][0] in stated:
+        if best is not None and len(_names_of(facts[best])) == 1 and facts[best][1][0] in stated:
             best = None  # "Felix is huge and green.": a property sentence, not the anchor or move of Felix
         if best is None and not stated:
             continue
@@ -61,8 +66,7 @@ def sentence_examples(example: dict) -> list[dict]:
         kind, row = facts[best] if best is not None else ("", [])
         if best is not None:
             used.add(best)
-            names = ([row[0]] if kind == "anchor" else [row[0], row[2]] if kind == "relation" or row[1] == "to"
-                     else [row[0]]) + names
+            names = _names_of(facts[best]) + names
         sub = {"entities": [{"name": n, "props": stated.get(n, {})} for n in dict.fromkeys(names)],
                "relations": [row] if kind == "relation" else [], "anchors": [row] if kind == "anchor" else [],
                "actions": [row] if kind == "action" else []}
