@@ -74,7 +74,7 @@ views.compare(dirs, [views.label_of(d) for d in dirs], "02_fixed_vs_seed", metri
 views.results_table(dirs)
 
 # %%
-views.targets(run["scaled"][0], {}, default=0.99, metric="triple_f1")
+views.targets(run["scaled"][0], metric="triple_f1")
 
 # %%
 views.losses(run["fixed"] + run["scaled"], ["fixed (1000 stories, top-4)", "scaled", "scaled-mix"], "02_scaled_loss")
@@ -91,13 +91,13 @@ views.examples(run["scaled"][0], n=2, wrong_only=True)
 # grid, held-out templates, 6-object chains, 3 actions (relation accuracy of the final state included).
 
 # %%
-views.all_splits(run["scaled"][1:], ["scaled-mix"], "02_scaled_mix_splits", target=0.95)
+views.all_splits(run["scaled"][1:], ["scaled-mix"], "02_scaled_mix_splits", show_targets=True)
 
 # %%
-views.targets(run["scaled"][1], {}, default=0.99, metric="triple_f1")
+views.targets(run["scaled"][1], metric="triple_f1")
 
 # %%
-views.targets(run["scaled"][1], {"test_iid": 0.99, "test_actions": 0.97}, default=0.95)
+views.targets(run["scaled"][1])
 
 # %%
 views.examples(run["scaled"][1], split="test_actions", n=2, wrong_only=True)
@@ -115,7 +115,41 @@ views.examples(run["scaled"][1], split="test_actions", n=2, wrong_only=True)
 if len(run["scaled"]) > 2:
     sent = run["scaled"][2]
     display(views.all_splits(run["scaled"][1:], ["scaled-mix (whole story)", "scaled-sentences"],
-                             "02_sentences_vs_story", target=0.95))
-    display(views.targets(sent, {}, default=0.99, metric="triple_f1"))
-    display(views.targets(sent, {"test_iid": 0.99, "test_actions": 0.97}, default=0.95))
+                             "02_sentences_vs_story", show_targets=True))
+    display(views.targets(sent, metric="triple_f1"))
+    display(views.targets(sent))
     views.examples(sent, n=2, wrong_only=True)
+
+# %% [markdown]
+# ## 7. Why unseen names fail: the first token
+# `scaled-sentences` misses the generalisation targets on unseen names and held-out phrasings. Its wrong stories
+# on `test_names` (above) write names that are not in the story ("Uususuf" for "Yusuf", a pool name for "a heron"),
+# and these names start their sentence. In the prompt a sentence-initial name is the very first token of the
+# sequence, and it is tokenized without its leading space, so its pieces differ from the ones the model must write
+# on its output line (table below, the model's own tokenizer). Elsewhere in a sentence, and after a short prefix,
+# the pieces are the same. Two runs test this:
+#
+# - `scaled-sentences-prefix`: the same data and training as `scaled-sentences`; only the prompt starts with
+#   `Text: ` (`profiles.PREFIX`, `Experiment.prefix`);
+# - `wide-sentences`: the prefix, plus widened training data (`profiles.WIDE_MIX`): three quarters of the stories in
+#   the "wide" phrasings (the StepGame reader's sentence patterns, more move verbs, both axis orders) with the
+#   "wide" name pool (400 made-up names, and letter-only scenes as in StepGame), a quarter with two actions. The
+#   test splits are the same stories as for the other facts runs; the held-out names and phrasings stay unseen
+#   (`tests/test_generate.py` checks that the sets are disjoint).
+
+# %%
+if run.get("wide"):
+    from helpers import analysis, models
+    tok = models.load(plan["wide"][0].model)[0]
+    if hasattr(tok, "tokenize"):  # a subword tokenizer (the smoke profile's word-level one has no pieces to show)
+        display(analysis.first_token_tokens(tok, ["Yusuf", "A beech", "F"], profiles.PREFIX))
+    labels = ["scaled-sentences", "scaled-sentences-prefix", "wide-sentences"]
+    dirs = [run["scaled"][2]] + run["wide"]
+    display(analysis.invented_names(dirs, labels, ("test_iid", "test_names", "test_templates", "test_actions")))
+    display(views.all_splits(dirs, labels, "02_prefix_wide", show_targets=True))
+    for d in run["wide"]:
+        display(Markdown(f"**{views.label_of(d)}**: targets"))
+        display(views.targets(d))
+        display(views.targets(d, metric="triple_f1"))
+    views.examples(run["wide"][-1], split="test_names", n=2, wrong_only=True)
+    views.examples(run["wide"][-1], split="test_actions", n=2, wrong_only=True)

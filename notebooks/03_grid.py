@@ -73,7 +73,7 @@ views.results_table(dirs, metric="validity")
 views.confusions(run["replication"] + run["fixed"], ["seed replication", "fixed"], "03_confusion_seed_vs_fixed")
 
 # %%
-views.targets(run["fixed"][0], {}, default=0.995, metric="validity")
+views.targets(run["fixed"][0], metric="validity")
 
 # %%
 views.examples(run["fixed"][0], n=2, wrong_only=True)
@@ -90,7 +90,7 @@ views.examples(run["fixed"][0], n=2, wrong_only=True)
 
 # %%
 if run.get("scaled"):
-    display(views.targets(run["scaled"][0], {}, default=0.995, metric="validity"))
-    display(views.targets(run["scaled"][0], {}, default=0.99))
+    display(views.targets(run["scaled"][0], metric="validity"))
+    display(views.targets(run["scaled"][0]))
     views.confusions(run["fixed"] + run["scaled"], ["fixed", "scaled, legend"], "03_confusion_fixed_vs_legend")
     views.examples(run["scaled"][0], n=2, wrong_only=True)

@@ -108,7 +108,7 @@ views.curve(run["curve"], "04_diag_d_learning_curve")
 # %%
 fixed_dirs = run["fixed"] + run["scratch"] + run["fixed_baselines"]
 fixed_labels = [views.label_of(d) for d in fixed_dirs]
-views.all_splits(fixed_dirs, fixed_labels, "04_fixed_splits", target=0.95)
+views.all_splits(fixed_dirs, fixed_labels, "04_fixed_splits", show_targets=True)
 
 # %% [markdown]
 # An intermediate representation, as chain-of-thought work on spatial reasoning suggests: the model first writes
@@ -122,7 +122,7 @@ else:
     print(f"the relations-first run is not part of the {PROFILE!r} profile (see helpers/profiles.py)")
 
 # %%
-views.targets(run["fixed"][0], {"test_iid": 0.99}, default=0.95)
+views.targets(run["fixed"][0])
 
 # %% [markdown]
 # ### The scaled fix
@@ -135,11 +135,11 @@ views.targets(run["fixed"][0], {"test_iid": 0.99}, default=0.95)
 # %%
 scaled_labels = ["fixed (1000 stories, top-4)", "scaled: all relations first", "scaled: stated relations first"]
 scaled_dirs = run["fixed"] + run["scaled"] + run["fixed_baselines"]
-views.all_splits(scaled_dirs, [views.label_of(d) for d in scaled_dirs], "04_scaled_splits", target=0.95)
+views.all_splits(scaled_dirs, [views.label_of(d) for d in scaled_dirs], "04_scaled_splits", show_targets=True)
 
 # %%
-display(views.targets(run["scaled"][0], {"test_iid": 0.99}, default=0.95))
-views.targets(run["scaled"][1], {"test_iid": 0.99}, default=0.95)
+display(views.targets(run["scaled"][0]))
+views.targets(run["scaled"][1])
 
 # %%
 views.losses(run["fixed"] + run["scaled"], scaled_labels, "04_scaled_loss")

@@ -73,7 +73,7 @@ display(Markdown(analysis.findings(run)))
 
 # %%
 best = (run["coords"].get("scaled") or run["coords"]["fixed"])[0]
-views.targets(best, {"test_iid": 0.99}, default=0.95)
+views.targets(best)
 
 # %%
 views.examples(best, split="test_iid", n=3, wrong_only=True)

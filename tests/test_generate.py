@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 import time
 from collections import Counter
@@ -31,6 +32,24 @@ def test_name_pools():
         assert not [b for b in N.NAMES if b != a and pat.search(b.lower())], a
 
 
+def test_wide_pool_made_up_names_and_letters():
+    syn = N.SYNTHETIC_NAMES
+    assert len(syn) == len(set(syn)) == 400 and not set(syn) & set(N.NAMES)
+    cores = [N.core(n).lower() for n in N.POOLS["wide"]]
+    assert len(cores) == len(set(cores))  # "the Tovarek" and "a tovarek" never both
+    assert set(N.TRAIN_NAMES) < set(N.POOLS["wide"]) and not set(N.HELDOUT_NAMES) & set(N.POOLS["wide"])
+    for n in syn:
+        assert not re.search(r"\d|\.|-", n) and len(N.core(n)) >= 4
+    rng = random.Random(0)
+    scenes = [N.sample_names(rng, 3, "wide") for _ in range(400)]
+    letters = [s for s in scenes if all(n in N.LETTERS for n in s)]
+    assert 0.15 < len(letters) / len(scenes) < 0.35 and all(len(set(s)) == 3 for s in scenes)
+    assert not [s for s in scenes if any(n in N.LETTERS for n in s) and s not in letters]  # never mixed
+    # a one-letter name matches only in its own case: the article "a" is not the object "A"
+    assert not N.name_pattern("A").search("If K is the center of a clock face.")
+    assert N.name_pattern("A").search("A is at K's 9 o'clock.") and N.name_pattern("K").search("A is at K's 9")
+
+
 def test_symbols():
     assert N.assign_symbols(["Alice", "the house", "the Hatter", "Alice2"[:5] + "x"]) == ["A", "H", "T", "L"]
     syms = N.assign_symbols(list(N.NAMES[:26]))
@@ -41,15 +60,18 @@ def test_symbols():
 
 # ------------------------------------------------------------------------------------------------- templates
 def test_templates_count_disjoint_and_name_free():
-    tr, ho = T.all_strings("train"), T.all_strings("heldout")
+    tr, ho, wide = T.all_strings("train"), T.all_strings("heldout"), T.all_strings("wide")
     assert len(tr) >= 40 and len(ho) >= 40
-    assert not set(tr) & set(ho)
+    assert not set(tr) & set(ho) and not set(wide) & set(ho) and set(tr) < set(wide)
+    # the wide set carries the StepGame reader's patterns (literal meaning), none of the held-out wording
+    assert "{A} is at the 3 o'clock position relative to {B}." in T.get("wide")["relation"]["right"]
+    assert not [t for t in wide if re.search(r"\b(up|down) and to the\b|lies (higher|lower)|straight (up|down)", t)]
     for rel in ("above", "below", "left", "right", "upper-left", "upper-right", "lower-left", "lower-right"):
         for ts in T.TEMPLATE_SETS:
             assert T.get(ts)["relation"][rel] and T.get(ts)["exact"][rel] and T.get(ts)["move"][rel]
-    for t in tr + ho:  # no template literal contains a pool name (mention order would break)
+    for t in tr + ho + wide:  # no template literal contains a pool name (mention order would break)
         lit = re.sub(r"\{[a-zA-Z]+\}", "#", t)
-        for n in N.NAMES:
+        for n in N.NAMES + N.SYNTHETIC_NAMES + N.LETTERS:
             assert not N.name_pattern(n).search(lit), (t, n)
     for s in T.get("train")["distractor"] + T.get("heldout")["distractor"]:
         for w in ("left", "right", "above", "below", "north", "south", "up", "down", "corner"):

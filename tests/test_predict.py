@@ -74,3 +74,23 @@ def test_lora_adapter_run_loads_base_plus_adapter(tmp_path):
     assert type(p.model).__name__.startswith("Peft") and p.fmt == "grid"
     out = predict.predict_records(p, [{"id": "x", "text": "A is above B.", "objects": ["A", "B"]}])
     assert out[0]["id"] == "x" and isinstance(out[0]["raw"], str)
+
+
+def test_predict_reproduces_a_sentence_runs_evaluation(tmp_path, monkeypatch):
+    """The predict command builds the prompt as the run's evaluation did (prefix, grid size, one sentence at a time,
+    outputs joined): on the run's own test stories it gives the same raw outputs."""
+    from helpers import experiments, paths, runs
+    from helpers.experiments import Experiment
+    monkeypatch.setattr(paths, "RUNS", tmp_path / "runs")
+    monkeypatch.setattr(paths, "DATA", tmp_path / "data")
+    exp = Experiment(experiment="parse", formulation="s", model="tiny-random", fmt="facts", style="sentences",
+                     n_train=8, n_val=2, data={"n_objects": 3, "width": 6, "height": 5}, eval_sizes={"test_iid": 3},
+                     train={"method": "lora", "epochs": 1, "batch_size": 8, "lr": 1e-3, "lora_top_k_layers": 1,
+                            "save_every": 0}, max_new_tokens=12, prefix="Text: ")
+    d = experiments.run(exp, verbose=False)
+    rows = runs.read_jsonl(d / "predictions.jsonl")
+    p = predict.load_run(d)
+    assert (p.prefix, p.size_known, p.by_sentence, p.width, p.height) == ("Text: ", True, "facts", 6, 5)
+    outs = predict.predict_records(p, [{"id": r["id"], "text": r["text"], "objects": [o["name"] for o in r["objects"]]}
+                                       for r in rows])
+    assert [o["raw"] for o in outs] == [r["raw"] for r in rows]

@@ -68,3 +68,14 @@ def test_summary_records_one_per_number(tmp_path, monkeypatch):
     assert list(df.columns) == summary.COLUMNS
     assert len(df) == 1 and df.iloc[0].metric == "relation_acc" and df.iloc[0].n == 10
     assert df.iloc[0].run.startswith("runs/coords/")
+
+
+def test_targets_are_read_from_one_module():
+    """The issue's targets live in helpers/targets.py: no notebook or README script writes them as literals."""
+    import re
+    from helpers import paths
+    files = sorted((paths.ROOT / "notebooks").glob("*.py")) + [paths.ROOT / "scripts" / "update_readme.py",
+                                                               paths.ROOT / "src" / "helpers" / "outside.py"]
+    for f in files:
+        hits = re.findall(r"(?<![\d.])0\.(?:99|97|95|995)(?!\d)", f.read_text())
+        assert not hits, f"{f.name} writes a target as a literal ({hits}); use helpers.targets"

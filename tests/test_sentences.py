@@ -13,7 +13,9 @@ def test_split_sentences():
 
 @pytest.mark.parametrize("cfg_kw", [
     {}, {"structure": "chain", "n_objects": 6}, {"n_actions": 3}, {"mode": "exact", "props": 0.5, "n_actions": 2,
-                                                                   "n_objects": 4}])
+                                                                   "n_objects": 4},
+    # the widened phrasings and names (made-up names, letter-only scenes such as "A is at K's 9 o'clock.")
+    {"template_set": "wide", "name_pool": "wide", "n_actions": 2, "structure": "chain", "n_objects": 5}])
 def test_gold_sentence_targets_joined_give_the_story_facts(cfg_kw):
     """Per-sentence gold targets, joined, read back as exactly the story's facts and its canonical map."""
     exs = list(generate.iter_split(DataConfig(**{**profiles.SEED_DATA, **cfg_kw}), "test_iid", 40, 3))

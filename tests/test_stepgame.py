@@ -132,3 +132,10 @@ def test_conversion_consistent_with_solver(valid200):
                 assert sg.answer_from_layout(lay, *it["asked"]) == pred
             if not sg.noisy(ex):
                 assert sg.answer_from_layout(lay, *it["asked"]) == it["label"]
+
+
+def test_story_sentences_keeps_lead_ins_with_their_sentence():
+    text = "G is to the left of R. The objects M and Q are over there. The object M is lower and slightly to the left of the object Q. C is on top of U."
+    assert sg.story_sentences(text) == [
+        "G is to the left of R.", "The objects M and Q are over there. The object M is lower and slightly to the "
+        "left of the object Q.", "C is on top of U."]

@@ -198,3 +198,43 @@ def perf_figure(name: str = "05_perf") -> "object":
     plots.save(fig, name)
     plt.show()
     return df
+
+
+# ------------------------------------------------------------------------ the first token (02_parse, section 7)
+def first_token_tokens(tok, names: Sequence[str], prefix: str) -> "object":
+    """How a name is tokenized where it starts the prompt (no prefix) and after ``prefix``: without a prefix a
+    sentence-initial name is the sequence's first token(s), without its leading space, so its pieces differ from
+    the same name anywhere else (and from the model's output line ``- Name``)."""
+    import pandas as pd
+    rows = []
+    for n in names:
+        start = tok.tokenize(f"{n} is above the house.")[:4]
+        after = tok.tokenize(f"{prefix}{n} is above the house.")[:5]
+        out = tok.tokenize(f"- {n}")
+        rows.append({"name": n, "prompt start": " ".join(start), f"after {prefix!r}": " ".join(after),
+                     "output line": " ".join(out)})
+    return pd.DataFrame(rows)
+
+
+def invented_names(dirs: Sequence[Path], labels: Sequence[str], splits: Sequence[str] = ("test_iid", "test_names")):
+    """Per run and split: the share of stories whose facts name an object that is not in the story (an entity line
+    matching none of its objects, article and first-letter case aside: a name copied wrongly or made up), with
+    Wilson 95% intervals."""
+    import pandas as pd
+    from .names import core
+
+    def key(n: str) -> str:
+        return core(n.strip()).lower()
+    rows = []
+    for d, lab in zip(dirs, labels):
+        for split in splits:
+            k = n = 0
+            for r in views.predictions(d, split):
+                objs = {key(o["name"]) for o in r["objects"]}
+                written = {key(ln[2:].split("|")[0]) for ln in r["raw"].splitlines() if ln.startswith("- ")}
+                n += 1
+                k += bool(written - objs)
+            lo, hi = metrics.wilson(k, n)
+            rows.append({"run": lab, "split": split, "stories with an invented name": k, "n": n,
+                         "rate": round(k / n, 4) if n else None, "ci_low": round(lo, 4), "ci_high": round(hi, 4)})
+    return pd.DataFrame(rows)

@@ -40,9 +40,14 @@ class Experiment:
     max_new_tokens: int = 64
     eval_batch_size: int = 32
     seed: int = 0
+    prefix: str = ""                # text before the story in the prompt (see formats.make_prompt)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """All fields; ``prefix`` only when set, so the runs made before it existed keep their hashes."""
+        d = dataclasses.asdict(self)
+        if not d["prefix"]:
+            del d["prefix"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Experiment":
@@ -110,7 +115,7 @@ def _pairs(examples: list[dict], exp: Experiment) -> list[tuple[str, str]]:
     if exp.style == "sentences":  # one training pair per sentence (StepGame's sentence mode splits its own data)
         from .sentences import sentence_examples
         examples = [s for ex in examples for s in sentence_examples(ex)]
-    return [(example_prompt(ex, exp.fmt, exp.style), write_target(ex, exp.fmt, target=exp.target, style=exp.style))
+    return [(example_prompt(ex, exp.fmt, exp.style, exp.prefix), write_target(ex, exp.fmt, target=exp.target, style=exp.style))
             for ex in examples]
 
 
@@ -154,7 +159,7 @@ def _by_sentence(predict, exp: Experiment):
         def split(ex: dict) -> list[str]:
             return [t.strip() for t in ex["stepgame"]["story"]] if "stepgame" in ex else sentences.split(ex["text"])
         units = [(i, s) for i, ex in enumerate(examples) for s in split(ex)]
-        outs = predict([example_prompt({**examples[i], "text": s}, exp.fmt, exp.style) for i, s in units],
+        outs = predict([example_prompt({**examples[i], "text": s}, exp.fmt, exp.style, exp.prefix) for i, s in units],
                        [examples[i] for i, _ in units])
         per: dict[int, list[str]] = {}
         for (i, _), o in zip(units, outs):
@@ -196,7 +201,7 @@ def _fewshot(exp: Experiment, train_ex: list[dict], timer: runs.Timer, k: int = 
     from .formats import example_prompt, write_target
     with timer("load_model"):
         tok, model = models.load(exp.model)
-    shots = "".join(example_prompt(ex, exp.fmt, exp.style) + write_target(ex, exp.fmt, target=exp.target, style=exp.style)
+    shots = "".join(example_prompt(ex, exp.fmt, exp.style, exp.prefix) + write_target(ex, exp.fmt, target=exp.target, style=exp.style)
                     + "\n\n" for ex in train_ex[:k])
 
     def predict(prompts: list[str], examples: list[dict]) -> list[str]:
@@ -264,7 +269,7 @@ def evaluate(predict, exp: Experiment, dataset: str, d: Path, timer: runs.Timer)
     scores, records = {}, []
     for split in exp.eval_sizes:
         examples = generate.load_split(dataset, split, root=paths.DATA)
-        prompts = [example_prompt(ex, exp.fmt, exp.style) for ex in examples]
+        prompts = [example_prompt(ex, exp.fmt, exp.style, exp.prefix) for ex in examples]
         with timer(f"predict_{split}"):
             raws = predict(prompts, examples)
         parsed = [read_target(r, exp.fmt, ex, style=exp.style) for r, ex in zip(raws, examples)]

@@ -77,21 +77,25 @@ class Parsed:
     facts: dict | None = None
 
 
-def make_prompt(text: str, fmt: str, style: str = "compact", size: tuple[int, int] | None = None) -> str:
+def make_prompt(text: str, fmt: str, style: str = "compact", size: tuple[int, int] | None = None,
+                prefix: str = "") -> str:
     """Minimal prompt (no chat template); the style is named only when it is not the default, the grid size
-    (``W x H``) only when it is known (anchors such as "the top-right corner" need it)."""
+    (``W x H``) only when it is known (anchors such as "the top-right corner" need it). ``prefix`` (e.g. ``"Text: "``)
+    goes before the text: without one, the story's first word is the sequence's first token, which the model copies
+    badly (an unseen name starting a sentence; see 02_parse), and it is tokenized without its leading space, unlike
+    the same name anywhere else."""
     _check(fmt, style)
     tag = fmt if style == "compact" else f"{fmt}/{style}"
     if size:
         tag += f", {size[0]}x{size[1]}"
-    return f"{text}\nMap ({tag}):\n"
+    return f"{prefix}{text}\nMap ({tag}):\n"
 
 
-def example_prompt(example: dict, fmt: str, style: str = "compact") -> str:
+def example_prompt(example: dict, fmt: str, style: str = "compact", prefix: str = "") -> str:
     """The prompt for a dataset example: its text, plus its grid size unless the example says the size is not
     given to the model (``"size_known": false``, e.g. outside benchmarks whose map is only a bounding box)."""
     size = (example["width"], example["height"]) if example.get("size_known", True) else None
-    return make_prompt(example["text"], fmt, style, size)
+    return make_prompt(example["text"], fmt, style, size, prefix)
 
 
 def _check(fmt: str, style: str) -> None:

@@ -2,6 +2,9 @@
 
 * ``NAMES``: every name (>= 200), each with a ``KIND`` (character, animal, thing, place, plant).
 * ``TRAIN_NAMES`` / ``HELDOUT_NAMES``: a fixed, disjoint split (about 1 in 5 held out, by a hash of the name).
+* ``SYNTHETIC_NAMES`` / ``LETTERS``: made-up names (syllables) and single capital letters (StepGame's agents), for the
+  ``"wide"`` training pool: the training names plus the made-up ones, and in some scenes letters only. A model trained
+  on it has to copy names it cannot have memorised; the held-out names stay unseen.
 * ``assign_symbols(names)``: one distinct uppercase letter per object for the grid format.
 * ``COLOURS`` / ``SIZES``: optional props the text may mention.
 
@@ -77,7 +80,35 @@ def _is_heldout(name: str) -> bool:
 
 TRAIN_NAMES: tuple[str, ...] = tuple(n for n in NAMES if not _is_heldout(n))
 HELDOUT_NAMES: tuple[str, ...] = tuple(n for n in NAMES if _is_heldout(n))
-POOLS: dict[str, tuple[str, ...]] = {"train": TRAIN_NAMES, "heldout": HELDOUT_NAMES}
+
+
+def _synthetic(n: int, seed: int = 0) -> tuple[str, ...]:
+    """``n`` made-up names of 2-3 syllables, as a character ("Tovarek"), "the Tovarek" or "a tovarek", distinct from
+    every pool name and from each other (case-insensitively, without the article)."""
+    rng = random.Random(seed)
+    cons, vow = "bdfgklmnprstvz", "aeiou"
+    taken = {core(x).lower() for x in NAMES} | {"left", "right", "above", "below", "north", "south", "east", "west",
+                                                  "corner", "cell", "step", "top", "bottom", "over", "under", "side"}
+    out: list[str] = []
+    while len(out) < n:
+        word = "".join(rng.choice(cons) + rng.choice(vow) for _ in range(rng.choice((2, 3))))
+        word += rng.choice(("", "n", "r", "k", "l"))
+        if word in taken:
+            continue
+        taken.add(word)
+        form = rng.random()
+        out.append(word.capitalize() if form < 0.4 else f"the {word.capitalize()}" if form < 0.7
+                   else f"{'an' if word[0] in vow else 'a'} {word}")
+    return tuple(out)
+
+
+SYNTHETIC_NAMES: tuple[str, ...] = _synthetic(400)
+LETTERS: tuple[str, ...] = tuple(string.ascii_uppercase)
+P_LETTER_SCENE = 0.25
+"""In the ``"wide"`` pool, the probability that a scene's objects are all single letters."""
+
+POOLS: dict[str, tuple[str, ...]] = {"train": TRAIN_NAMES, "heldout": HELDOUT_NAMES,
+                                     "wide": TRAIN_NAMES + SYNTHETIC_NAMES}
 
 COLOURS: tuple[str, ...] = ("red", "blue", "green", "yellow", "purple", "orange", "black", "white", "grey", "pink",
                             "brown")
@@ -85,11 +116,11 @@ SIZES: tuple[str, ...] = ("small", "big", "tiny", "huge")
 
 
 def pool(which: str) -> tuple[str, ...]:
-    """The 'train' or 'heldout' name pool; ValueError for anything else."""
+    """The 'train', 'heldout' or 'wide' name pool; ValueError for anything else."""
     try:
         return POOLS[which]
     except KeyError:
-        raise ValueError(f"unknown name pool {which!r}; use 'train' or 'heldout'") from None
+        raise ValueError(f"unknown name pool {which!r}; use one of {', '.join(POOLS)}") from None
 
 
 def assign_symbols(names: Sequence[str]) -> list[str]:
@@ -108,8 +139,10 @@ def assign_symbols(names: Sequence[str]) -> list[str]:
 
 
 def sample_names(rng: random.Random, n: int, which: str = "train") -> list[str]:
-    """``n`` distinct names from a pool."""
+    """``n`` distinct names from a pool (the ``"wide"`` pool: letters only in a ``P_LETTER_SCENE`` share of scenes)."""
     p = pool(which)
+    if which == "wide" and rng.random() < P_LETTER_SCENE:
+        p = LETTERS
     if n > len(p):
         raise ValueError(f"the {which!r} name pool has {len(p)} names but {n} objects were asked for; use fewer objects")
     return rng.sample(p, n)
@@ -124,12 +157,13 @@ _PATTERNS: dict[str, "re.Pattern"] = {}
 
 
 def name_pattern(name: str):
-    """Regex for a whole-word occurrence of ``name`` (first letter in either case, for sentence starts)."""
+    """Regex for a whole-word occurrence of ``name`` (first letter in either case, for sentence starts; a one-letter
+    name such as StepGame's "K" only in its own case, so that the article "a" is not the object "A")."""
     p = _PATTERNS.get(name)
     if p is None:
         import re
-        p = _PATTERNS[name] = re.compile(
-            rf"(?<![A-Za-z])[{name[0].upper()}{name[0].lower()}]{re.escape(name[1:])}(?![A-Za-z])")
+        first = re.escape(name) if len(name) == 1 else f"[{name[0].upper()}{name[0].lower()}]{re.escape(name[1:])}"
+        p = _PATTERNS[name] = re.compile(rf"(?<![A-Za-z]){first}(?![A-Za-z])")
     return p
 
 

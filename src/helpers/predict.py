@@ -42,6 +42,9 @@ class Predictor:
     max_new_tokens: int = 64
     constrain: str | None = None
     batch_size: int = 32
+    prefix: str = ""            # the run's prompt prefix (Experiment.prefix)
+    size_known: bool = True     # our generator's runs were trained with the grid size in the prompt
+    by_sentence: str = ""       # "facts": one sentence at a time, facts joined; "stepgame": relations laid out
 
 
 def load_run(run_dir: str | Path, device: str | None = None) -> Predictor:
@@ -55,8 +58,14 @@ def load_run(run_dir: str | Path, device: str | None = None) -> Predictor:
     except ValueError as e:
         raise PredictError(f"{d / 'config.json'} is not valid JSON ({e})") from None
     mdir = d / "model"
+    if cfg.get("method") == "transfer" and isinstance((cfg.get("train") or {}).get("source"), dict):
+        from . import runs
+        from .experiments import Experiment
+        src = Experiment.from_dict(cfg["train"]["source"])
+        mdir = runs.run_dir(src.experiment, src.to_dict()) / "model"
     if not mdir.is_dir():
-        raise PredictError(f"run {d} has no saved model folder 'model/' (was it trained with method 'finetune'?)")
+        raise PredictError(f"run {d} has no saved model folder {mdir} (models are not committed: run the experiment "
+                           f"to train it; a run of method 'rule', 'prior' or 'chance' has no model)")
     fmt = cfg.get("format") or cfg.get("fmt")
     if fmt is None:
         raise PredictError(f"{d / 'config.json'} names no format ('fmt' or 'format')")
@@ -69,9 +78,12 @@ def load_run(run_dir: str | Path, device: str | None = None) -> Predictor:
             tok, model = models.load(str(mdir), device=device)
     except models.ModelLoadError as e:
         raise PredictError(f"cannot load the model of run {d}: {e}") from None
-    return Predictor(tok, model, fmt, cfg.get("style", "compact"), int(data.get("width", 10)),
+    style = cfg.get("style", "compact")
+    by_sentence = "stepgame" if data.get("mode") == "sentences" else "facts" if style == "sentences" else ""
+    return Predictor(tok, model, fmt, style, int(data.get("width", 10)),
                      int(data.get("height", 10)), int(cfg.get("max_new_tokens", 64)), cfg.get("constrain"),
-                     int(cfg.get("eval_batch_size", 32)))
+                     int(cfg.get("eval_batch_size", 32)), cfg.get("prefix", ""),
+                     cfg.get("experiment", "parse") in ("parse", "grid", "coords"), by_sentence)
 
 
 # ------------------------------------------------------------------------------------------ inputs
@@ -119,17 +131,49 @@ def _n_states(raw: str) -> int:
 
 
 # ------------------------------------------------------------------------------------------ predict
+def _stepgame_item(rec: dict, objects: list[dict] | None, outputs: list[str]) -> dict:
+    """What :func:`stepgame.story_from_sentences` needs of a story: its sentences, agents (the given objects, else
+    the agents the model's relation lines name, in order) and the asked agents (from a StepGame ``question`` field
+    when there is one: the map starts from the first asked agent's component, as in the evaluation)."""
+    from . import stepgame
+    agents = [o["name"] for o in objects] if objects else list(dict.fromkeys(
+        n for out in outputs for ln in out.splitlines() if (m := stepgame._REL_LINE.match(ln))
+        for n in (m.group(1), m.group(3))))
+    q = stepgame._Q_RE.match(str(rec.get("question", "")).strip())
+    asked = [q.group("x"), q.group("y")] if q else agents[:1]
+    return {"story": stepgame.story_sentences(rec["text"]), "agents": agents, "asked": asked}
+
+
 def predict_records(p: Predictor, records: list[dict]) -> list[dict]:
-    """Generate and read back a map for every record (each must have a non-empty 'text')."""
-    from . import infer
-    from .formats import make_prompt
-    prompts = [make_prompt(r["text"], p.fmt, p.style) for r in records]
+    """Generate and read back a map for every record (each must have a non-empty 'text'). The prompt is built as in
+    the run's evaluation (prefix, grid size for our generator's runs); a sentence-by-sentence run reads each
+    sentence and joins the outputs as its evaluation did."""
+    from . import infer, sentences, stepgame
+    from .formats import example_prompt
     given = [_objects_of(r) for r in records]
-    names = None
-    if p.constrain and all(g is not None for g in given):
-        names = [[o["name"] for o in g] + [o["symbol"] for o in g] for g in given]
-    raws = infer.generate(p.tok, p.model, prompts, p.max_new_tokens, batch_size=p.batch_size,
-                          constrain=p.constrain if names is not None else None, example_names=names)
+
+    def prompt(r: dict, text: str) -> str:
+        w, h = int(r.get("width", p.width)), int(r.get("height", p.height))
+        return example_prompt({"text": text, "width": w, "height": h, "size_known": p.size_known}, p.fmt, p.style,
+                              p.prefix)
+    if p.by_sentence:
+        split = stepgame.story_sentences if p.by_sentence == "stepgame" else sentences.split
+        units = [(i, s) for i, r in enumerate(records) for s in split(r["text"])]
+        outs = infer.generate(p.tok, p.model, [prompt(records[i], s) for i, s in units], p.max_new_tokens,
+                              batch_size=p.batch_size)
+        per: dict[int, list[str]] = {i: [] for i in range(len(records))}
+        for (i, _), o in zip(units, outs):
+            per[i].append(o)
+        raws = [stepgame.story_from_sentences(_stepgame_item(r, g, per[i]), per[i])
+                if p.by_sentence == "stepgame" else sentences.join(per[i])
+                for i, (r, g) in enumerate(zip(records, given))]
+    else:
+        names = None
+        if p.constrain and all(g is not None for g in given):
+            names = [[o["name"] for o in g] + [o["symbol"] for o in g] for g in given]
+        raws = infer.generate(p.tok, p.model, [prompt(r, r["text"]) for r in records], p.max_new_tokens,
+                              batch_size=p.batch_size, constrain=p.constrain if names is not None else None,
+                              example_names=names)
     return [read_record(p, r, g, raw) for r, g, raw in zip(records, given, raws)]
 
 

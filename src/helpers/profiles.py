@@ -28,6 +28,22 @@ FIXED_MIX = (
     (0.15, {"n_actions": 1}),
 )
 
+# The widened training mixture (parse, ``wide-sentences``): a quarter the seed's setting as before; the rest in the
+# "wide" phrasings (the outside benchmarks' language) with the "wide" name pool (made-up names, letter-only scenes),
+# and a quarter of stories with two actions (more moves in either axis order). Only training and validation
+# stories change: the test splits are those of the other facts runs.
+_WIDE = {"template_set": "wide", "name_pool": "wide"}
+WIDE_MIX = (
+    (0.25, {}),
+    (0.25, _WIDE),
+    (0.15, {"structure": "chain", "n_objects": 4, **_WIDE}),
+    (0.1, {"structure": "tree", "n_objects": 4, **_WIDE}),
+    (0.25, {"n_actions": 2, **_WIDE}),
+)
+
+PREFIX = "Text: "
+"""The prompt prefix of the runs made after the first-token diagnosis (``Experiment.prefix``)."""
+
 
 def _check(profile: str) -> None:
     if profile not in PROFILES:
@@ -47,6 +63,7 @@ def _budget(profile: str, model: str | None) -> dict:
                     lora=dict(lora_top_k_layers=1, cache_prefix=True, batch_size=8, lr=1e-3, save_every=0),
                     fix_train=dict(lr=2e-3, epochs=2),
                     scaled=dict(n_train=64, train=dict(lora_top_k_layers=2, lr=2e-3, epochs=1)), n_mix=64, n_sentences=16,
+                    n_wide=16,
                     stepgame=dict(n_train=24, n_val=8, n_per_k=2, n_transfer=2, n_sentences=8),
                     babi=dict(n_train=24, n_val=8, n_heldout=6, n_more=4, epochs=1),
                     scratch=dict(method="full", batch_size=8, lr=1e-3, save_every=0, epochs=1))
@@ -64,6 +81,8 @@ def _budget(profile: str, model: str | None) -> dict:
                     n_mix=5000,
                     # facts read sentence by sentence: the sentences of 1500 stories of the mixture (about 6000)
                     n_sentences=1500,
+                    # the widened mixture read sentence by sentence: the sentences of 2000 stories (about 7000)
+                    n_wide=2000,
                     # StepGame in-domain: 2000 training stories (k = 1..3), 50 validation stories per k
                     stepgame=dict(n_train=2000, n_val=64, n_per_k=50, n_transfer=30,
                                   # the sentence-by-sentence reader: the sentences of 1000 training stories
@@ -78,7 +97,7 @@ def _budget(profile: str, model: str | None) -> dict:
                 intermediate=True,
                 lora=dict(lora_r=16, lora_top_k_layers=None, cache_prefix=False, batch_size=16, lr=5e-4),
                 fix_train=dict(lr=1e-3, epochs=6),
-                scaled=dict(n_train=10000, train=dict(lr=1e-3, epochs=3)), n_mix=20000, n_sentences=10000,
+                scaled=dict(n_train=10000, train=dict(lr=1e-3, epochs=3)), n_mix=20000, n_sentences=10000, n_wide=10000,
                 stepgame=dict(n_train=10000, n_val=300, n_per_k=1000, n_transfer=1000, n_sentences=10000),
                 babi=dict(n_train=1000, n_val=64, n_heldout=1000, n_more=150, epochs=6),
                 scratch=dict(method="full", batch_size=32, lr=2e-3, epochs=6))
@@ -167,6 +186,12 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             by_sentence = replace(mixed, formulation="scaled-sentences", style="sentences", n_train=b["n_sentences"],
                                   max_new_tokens=48, eval_batch_size=64)
             groups["scaled"] = [_scaled(b, fixed, "scaled"), mixed, by_sentence]
+            # the same reader trained on the widened mixture: more phrasings, made-up and letter names, more moves
+            # and the prompt's text after a prefix (the first name is not the sequence's first token); the prefix
+            # alone on the scaled-sentences data isolates its effect
+            groups["wide"] = [replace(by_sentence, formulation="scaled-sentences-prefix", prefix=PREFIX),
+                              replace(by_sentence, formulation="wide-sentences", mix=WIDE_MIX, n_train=b["n_wide"],
+                                      prefix=PREFIX)]
         else:
             # the scaled budget with a legend (symbol = name) and one token per cell (cells separated by spaces)
             groups["scaled"] = [replace(_scaled(b, fixed, "scaled-legend"), style="legend", max_new_tokens=160)]
@@ -195,6 +220,8 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
     exps.append(replace(exps[0], formulation="in-domain-sentences", style="stated", n_train=sg["n_sentences"],
                         n_val=max(4, sg["n_val"] // 4), max_new_tokens=32, eval_batch_size=64,
                         data={**exps[0].data, "mode": "sentences"}))
+    # the same with the prompt prefix (the sentence's first agent is then not the sequence's first token)
+    exps.append(replace(exps[-1], formulation="in-domain-sentences-prefix", prefix=PREFIX))
     # bAbI 17/19: trained on the 10k file minus the held-out stories the rule reader is scored on
     bb = b["babi"]
     babi = [Experiment(experiment=f"babi{t}", formulation="in-domain", model=b["llm"], fmt="coords",
@@ -209,15 +236,19 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
     # transfer: the facts model trained only on our generator (parse, scaled-sentences) reads the benchmark's
     # stories unchanged, one sentence at a time; the solver builds the map from its facts and the answer is read off
     # the map. Nothing is trained on the benchmark.
-    src = {"source": next(e for e in plan("parse", profile, model, seed)["scaled"]
-                          if e.formulation == "scaled-sentences").to_dict()}
-    tf = dict(model=b["llm"], method="transfer", fmt="facts", style="sentences", target="canonical", train=src,
-              seed=seed, max_new_tokens=48, eval_batch_size=64)
-    transfer = [Experiment(experiment="stepgame", formulation="transfer-facts", n_train=0, n_val=0,
-                           data={"mode": "complete", "train_k": [1, 2, 3], "as_labelled": True},
-                           eval_sizes={f"valid_k{k}": sg["n_transfer"] for k in range(1, 11)}, **tf)]
-    # bAbI: the in-domain runs' dataset (same sizes, so the same held-out stories); its training part is unused
-    transfer += [replace(e, formulation="transfer-facts", **tf) for e in babi[:2]]
+    parse = plan("parse", profile, model, seed)
+    transfer = []
+    # ``transfer-facts``: the reader trained on our phrasings; ``transfer-wide``: on the widened ones (wide-sentences)
+    for name, source, n_per_k in (("transfer-facts", parse["scaled"][-1], sg["n_transfer"]),
+                                  ("transfer-wide", parse["wide"][1], sg["n_per_k"])):
+        tf = dict(model=b["llm"], method="transfer", fmt="facts", style="sentences", target="canonical",
+                  train={"source": source.to_dict()}, seed=seed, max_new_tokens=48, eval_batch_size=64,
+                  prefix=source.prefix)
+        transfer.append(Experiment(experiment="stepgame", formulation=name, n_train=0, n_val=0,
+                                   data={"mode": "complete", "train_k": [1, 2, 3], "as_labelled": True},
+                                   eval_sizes={f"valid_k{k}": n_per_k for k in range(1, 11)}, **tf))
+        # bAbI: the in-domain runs' dataset (same sizes, so the same held-out stories); its training part is unused
+        transfer += [replace(e, formulation=name, **tf) for e in babi[:2]]
     return {"stepgame": exps, "babi": babi, "transfer": transfer}
 
 

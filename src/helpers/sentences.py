@@ -14,6 +14,7 @@ import re
 from typing import Sequence
 
 from .formats import normalize_facts
+from .names import name_pattern
 
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
@@ -33,8 +34,7 @@ def _names_of(fact: tuple) -> list[str]:
 def _mentions(fact: tuple, sentence: str) -> int | None:
     """Number of the fact's object names the sentence mentions, or None when it misses one."""
     names = _names_of(fact)
-    low = sentence.lower()
-    return len(names) if all(n.lower() in low for n in names) else None
+    return len(names) if all(name_pattern(n).search(sentence) for n in names) else None
 
 
 def _stated_props(sentence: str, props: dict[str, str]) -> dict[str, str]:
@@ -55,7 +55,7 @@ def sentence_examples(example: dict) -> list[dict]:
     used: set[int] = set()
     out = []
     for i, sent in enumerate(split(example["text"])):
-        stated = {n: p for n in props if n.lower() in sent.lower() and (p := _stated_props(sent, props[n]))}
+        stated = {n: p for n in props if name_pattern(n).search(sent) and (p := _stated_props(sent, props[n]))}
         scored = [(m, -j) for j, fact in enumerate(facts) if j not in used and (m := _mentions(fact, sent))]
         best = -max(scored)[1] if scored else None
         if best is not None and len(_names_of(facts[best])) == 1 and facts[best][1][0] in stated:

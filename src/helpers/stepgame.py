@@ -614,6 +614,22 @@ def sentence_examples(items: Sequence[Mapping], as_labelled: bool = False) -> li
     return out
 
 
+_LEAD_IN = re.compile(r"^The objects? \S+ and \S+ are (over )?there\.$")
+
+
+def story_sentences(text: str) -> list[str]:
+    """A story's StepGame sentences from its text: split at sentence ends, except that a lead-in such as "The objects
+    M and Q are over there." stays with the sentence after it (StepGame lists the two as one sentence)."""
+    from .sentences import split
+    out: list[str] = []
+    for s in split(text):
+        if out and _LEAD_IN.match(out[-1]):
+            out[-1] += " " + s
+        else:
+            out.append(s)
+    return out
+
+
 def story_from_sentences(item: Mapping, outputs: Sequence[str]) -> str:
     """A story's map from per-sentence model outputs (one per sentence of ``item["story"]``): every
     ``A | relation | B`` line the model wrote, then the coordinates of the story's agents laid out from those

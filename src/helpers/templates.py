@@ -1,6 +1,9 @@
 """Every sentence template, as data, in one place: ``TEMPLATES[template_set][kind]``.
 
-Template sets: ``"train"`` and ``"heldout"`` (disjoint phrasings, for the paraphrase split ``test_templates``).
+Template sets: ``"train"`` and ``"heldout"`` (disjoint phrasings, for the paraphrase split ``test_templates``), and
+``"wide"``: the training phrasings widened towards the outside benchmarks' language (the StepGame reader's sentence
+patterns: clock positions, "at a 45 degree angle", "parallel", "on top of", ...; more move verbs, both axis orders),
+still disjoint from ``"heldout"`` (patterns with "up"/"down", the held-out wording, are left out).
 Kinds (placeholders in braces):
 
 * ``relation[rel]`` — qualitative, the full 9-label relation of ``{A}`` to ``{B}`` (StepGame semantics: "above" means
@@ -25,7 +28,7 @@ from functools import lru_cache
 
 from .names import COLOURS, SIZES
 
-TEMPLATE_SETS = ("train", "heldout")
+TEMPLATE_SETS = ("train", "heldout", "wide")
 DIRECTIONS = ("above", "below", "left", "right", "upper-left", "upper-right", "lower-left", "lower-right")
 
 # ----------------------------------------------------------------------------------------------- qualitative
@@ -102,7 +105,9 @@ _ANCHOR_HELDOUT = {
 
 
 # -------------------------------------------------------------------------------------------------- actions
-def _moves(verbs: list[tuple[str, str]], xw: dict[int, str], yw: dict[int, str]) -> dict[str, list[str]]:
+def _moves(verbs: list[tuple[str, str]], xw: dict[int, str], yw: dict[int, str],
+           y_first: int = 1) -> dict[str, list[str]]:
+    """Move templates: every verb with the x phrase first; the first ``y_first`` verbs also with the y phrase first."""
     out: dict[str, list[str]] = {}
     for rel, (sx, sy) in {"above": (0, 1), "below": (0, -1), "left": (-1, 0), "right": (1, 0), "upper-left": (-1, 1),
                           "upper-right": (1, 1), "lower-left": (-1, -1), "lower-right": (1, -1)}.items():
@@ -111,8 +116,7 @@ def _moves(verbs: list[tuple[str, str]], xw: dict[int, str], yw: dict[int, str])
             px = f"{{nx}} {unit}{{sx}} {xw[sx]}" if sx else ""
             py = f"{{ny}} {unit}{{sy}} {yw[sy]}" if sy else ""
             ts.append(f"{{A}} {verb} " + " and ".join(p for p in (px, py) if p) + ".")
-        if sx and sy:  # also the y-first order for one verb
-            verb, unit = verbs[0]
+        for verb, unit in verbs[:y_first] if sx and sy else ():  # the y-first order
             ts.append(f"{{A}} {verb} {{ny}} {unit}{{sy}} {yw[sy]} and {{nx}} {unit}{{sx}} {xw[sx]}.")
         out[rel] = ts
     return out
@@ -143,6 +147,32 @@ _OPEN_HELDOUT = ["long ago, in a tidy little country, there was a curious arrang
 _CONN_TRAIN = ["then, ", "after a while, ", "soon, ", "meanwhile, "]
 _CONN_HELDOUT = ["later on, ", "a moment later, ", "suddenly, "]
 
+
+
+# ---------------------------------------------------------------------------------------------------- wide
+def _benchmark_phrasings() -> dict[str, list[str]]:
+    """The StepGame reader's sentence patterns (``stepgame.TEMPLATES``, literal meaning) as relation templates:
+    ``{a}``/``{a2}`` -> ``{A}``, ``{b}``/``{b2}`` -> ``{B}``; a pair named first (``{x} and {y}``, ``{p} and {q}``)
+    in both orders. Left out: patterns of two sentences, and those with "up"/"down" (held-out wording)."""
+    from .stepgame import TEMPLATES as STEPGAME
+    out: dict[str, list[str]] = {}
+    for tpl, _, rel in STEPGAME:
+        if ". " in tpl or re.search(r"\b(up|down)\b", tpl):
+            continue
+        t = tpl[:1].lower() + tpl[1:] if not tpl.startswith("{") else tpl
+        t = t.replace("{a2}", "{A}").replace("{b2}", "{B}").replace("{a}", "{A}").replace("{b}", "{B}")
+        for first, second in (("{A}", "{B}"), ("{B}", "{A}")):
+            v = t.replace("{x}", first).replace("{y}", second).replace("{p}", first).replace("{q}", second)
+            if v not in out.setdefault(rel, []):
+                out[rel].append(v)
+    return out
+
+
+_REL_WIDE = {rel: ts + [t for t in _benchmark_phrasings().get(rel, []) if t not in ts] for rel, ts in _REL_TRAIN.items()}
+_MOVE_WIDE = _moves([("walks", "step"), ("moves", "cell"), ("goes", "step"), ("travels", "cell")],
+                    {-1: "left", 1: "right"}, {1: "up", -1: "down"}, y_first=4)
+_TO_WIDE = _TO_TRAIN + ["{A} goes over to {B}.", "{A} moves onto {B}."]
+
 TEMPLATES: dict[str, dict] = {
     "train": {"relation": _REL_TRAIN, "exact": _EXACT_TRAIN, "anchor": _ANCHOR_TRAIN, "move": _MOVE_TRAIN,
               "to": _TO_TRAIN, "props": _PROPS_TRAIN, "distractor": _DISTRACT_TRAIN, "opening": _OPEN_TRAIN,
@@ -150,6 +180,8 @@ TEMPLATES: dict[str, dict] = {
     "heldout": {"relation": _REL_HELDOUT, "exact": _EXACT_HELDOUT, "anchor": _ANCHOR_HELDOUT, "move": _MOVE_HELDOUT,
                 "to": _TO_HELDOUT, "props": _PROPS_HELDOUT, "distractor": _DISTRACT_HELDOUT,
                 "opening": _OPEN_HELDOUT, "connective": _CONN_HELDOUT},
+    "wide": {"relation": _REL_WIDE, "exact": _EXACT_TRAIN, "anchor": _ANCHOR_TRAIN, "move": _MOVE_WIDE, "to": _TO_WIDE,
+             "props": _PROPS_TRAIN, "distractor": _DISTRACT_TRAIN, "opening": _OPEN_TRAIN, "connective": _CONN_TRAIN},
 }
 
 

@@ -140,8 +140,9 @@ def curve(dirs: Sequence[Path], name: str, split: str = "test_iid", metric: str 
 
 
 def all_splits(dirs: Sequence[Path], labels: Sequence[str], name: str, metric: str = "relation_acc",
-               target: float | None = None) -> pd.DataFrame:
-    """Grouped bars: every test split for every run (model and baselines)."""
+               show_targets: bool = False) -> pd.DataFrame:
+    """Grouped bars: every test split for every run (model and baselines); ``show_targets`` marks each split's
+    relation-accuracy target (:mod:`helpers.targets`) with a dotted line."""
     rows = []
     for d, lab in zip(dirs, labels):
         for split, s in runs.read_json(Path(d) / "results.json")["splits"].items():
@@ -160,8 +161,10 @@ def all_splits(dirs: Sequence[Path], labels: Sequence[str], name: str, metric: s
         ax.bar(x, g.value, width, yerr=np.clip(np.nan_to_num(err), 0, None), capsize=2, label=lab)
     ax.set_xticks(np.arange(len(splits)) + 0.4 - width / 2, splits, rotation=20, fontsize=8)
     ax.set(ylim=(0, 1.02), ylabel=metric)
-    if target is not None:
-        ax.axhline(target, color="k", ls=":", lw=1)
+    if show_targets:
+        from . import targets as T
+        for j, split in enumerate(splits):
+            ax.hlines(T.relation(split), j - width / 2, j + 0.8 - width / 2, color="k", ls=":", lw=1)
     ax.legend(fontsize=7, ncol=2)
     plots.save(fig, name)
     plt.show()
@@ -243,13 +246,16 @@ def shortcuts(d: Path, prior_dir: Path, name: str, split: str = "test_iid") -> p
     return pd.DataFrame(rows)
 
 
-def targets(d: Path, per_split: dict[str, float], default: float, metric: str = "relation_acc") -> pd.DataFrame:
-    """Per split: the measured value with its interval, the target, and whether it is met."""
+def targets(d: Path, metric: str = "relation_acc") -> pd.DataFrame:
+    """Per split: the measured value with its interval, the issue's target (:mod:`helpers.targets`), and whether it
+    is met. ``metric``: ``relation_acc`` (target per split), ``triple_f1`` or ``validity``."""
+    from . import targets as T
+    fixed = {"triple_f1": T.TRIPLE_F1, "validity": T.GRID_VALIDITY}
     rows = []
     for split, s in runs.read_json(Path(d) / "results.json")["splits"].items():
         st = s.get(metric)
         if isinstance(st, dict) and st.get("n"):
-            t = per_split.get(split, default)
+            t = fixed[metric] if metric in fixed else T.relation(split)
             rows.append({"split": split, metric: round(st["value"], 4), "ci_low": round(st["ci_low"], 4),
                          "ci_high": round(st["ci_high"], 4), "n": st["n"], "target": t, "met": st["value"] >= t})
     return pd.DataFrame(rows)
