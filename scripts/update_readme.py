@@ -16,7 +16,8 @@ PROFILE_TEXT = {
     "smoke": "tiny random model, tens of examples: every code path",
     "default": "SmolLM2-135M (LoRA on its top 4 layers) at the seed's budget for every replication, diagnosis and "
                "fix run; the scaled fix (3000 stories, LoRA on the top 8 layers) for facts, grid and coordinates, "
-               "facts on the training mixture (5000 stories, every split); StepGame and bAbI in-domain and transfer; "
+               "facts on the training mixture (5000 stories, every split) and sentence by sentence (the sentences of "
+               "1500 stories; 2000 of the widened mixture); StepGame and bAbI in-domain and transfer; "
                "a from-scratch Llama as control (see `src/helpers/profiles.py`)",
     "full": "the seed's budgets and every ablation on the pretrained model",
 }

@@ -14,7 +14,8 @@ def test_rule_stepgame_artifact(tmp_path, monkeypatch):
         s = res["splits"][f"k{k}"]
         assert s["relation_acc"]["n"] == 30
         assert s["relation_acc_clean"]["value"] == 1.0  # the reader is exact where the labels are not noisy
-    assert outside.stepgame_table(d).shape == (4, 10)
+        assert s["relation_acc_as_labelled"]["value"] >= s["relation_acc"]["value"]  # inverted templates fixed
+    assert outside.stepgame_table(d).shape == (5, 10)
 
 
 @pytest.mark.skipif(not outside.available(), reason="../shared/benchmarks is not here")
@@ -116,3 +117,18 @@ def test_outside_model_run_stores_no_benchmark_text(tmp_path, monkeypatch):
     stories = {e["id"]: e["text"] for e in generate.load_split(res["dataset"], "valid_k3", root=tmp_path / "data")}
     body = (d / "predictions.jsonl").read_text()
     assert stories and not any(t[:60] in body for t in stories.values())
+
+
+def test_stepgame_same_stories_compares_on_the_common_prefix(tmp_path):
+    """Runs scored on different numbers of stories per k are compared on the first n both scored."""
+    def fake(name, oks):
+        d = tmp_path / name
+        d.mkdir()
+        runs.write_jsonl(d / "predictions.jsonl", [{"split": s, "queries": [{"correct": ok}]}
+                                                   for s, col in oks.items() for ok in col])
+        return d
+    a = fake("a", {"valid_k1": [True, False, True, True], "valid_k2": [True] * 2})
+    b = fake("b", {"valid_k1": [True, True], "valid_k2": [False, True, True]})
+    t = outside.stepgame_same_stories({"a": a, "b": b})
+    assert list(t.index) == [1, 2] and list(t.n) == [2, 2]
+    assert t.loc[1, "a"].startswith("50 [") and t.loc[1, "b"].startswith("100 [") and t.loc[2, "b"].startswith("50 [")

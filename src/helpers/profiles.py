@@ -221,7 +221,8 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
                         n_val=max(4, sg["n_val"] // 4), max_new_tokens=32, eval_batch_size=64,
                         data={**exps[0].data, "mode": "sentences"}))
     # the same with the prompt prefix (the sentence's first agent is then not the sequence's first token)
-    exps.append(replace(exps[-1], formulation="in-domain-sentences-prefix", prefix=PREFIX))
+    exps.append(replace(exps[-1], formulation="in-domain-sentences-prefix", prefix=PREFIX,
+                        eval_sizes={f"valid_k{k}": 2 * sg["n_per_k"] for k in range(1, 11)}))
     # bAbI 17/19: trained on the 10k file minus the held-out stories the rule reader is scored on
     bb = b["babi"]
     babi = [Experiment(experiment=f"babi{t}", formulation="in-domain", model=b["llm"], fmt="coords",
