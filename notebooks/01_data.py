@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -71,6 +73,21 @@ data = {s: generate.load_split(name, s) for s in specs}
 pd.DataFrame({s: {"examples": len(v), "objects": int(np.mean([len(e["objects"]) for e in v])),
                   "grid": f"{v[0]['width']}x{v[0]['height']}", "states": int(np.mean([len(e["states"]) for e in v])),
                   "mode": v[0]["mode"]} for s, v in data.items()}).T
+
+# %% [markdown]
+# ## Phrasings and names
+# Three template sets and three name pools (`helpers/templates.py`, `helpers/names.py`): `train`, the disjoint
+# `heldout` set of `test_templates` / `test_names`, and `wide`, which only training mixtures use (02_parse
+# `wide-sentences`). The `wide` templates add the StepGame reader's sentence patterns and more move wordings; the
+# `wide` names add made-up names, and some scenes use single capital letters. Counts, and one `wide` story:
+
+# %%
+from helpers import names as N, templates as T
+display(pd.DataFrame({ts: {"templates": len(T.all_strings(ts)), "names": len(N.pool(ts))} for ts in T.TEMPLATE_SETS}))
+for i in range(2):
+    wide_ex = generate.make_example(generate.DataConfig(template_set="wide", name_pool="wide", n_actions=1),
+                                    generate.example_rng(SEED, "train", i))
+    display(Markdown(f"*wide:* {wide_ex['text']}"))
 
 # %% [markdown]
 # ## One example of each split, text beside its map

@@ -59,7 +59,7 @@ def profiles_block() -> str:
 
 
 FORMULATIONS = ("fixed", "scaled", "scaled-stated", "scaled-mix", "scaled-sentences", "scaled-sentences-prefix",
-                "wide-sentences", "scaled-legend")
+                "wide-sentences", "wide-sentences-more", "scaled-legend")
 """The formulations whose targets the README lists (those run on every split or on the seed's setting)."""
 
 

@@ -238,3 +238,19 @@ def invented_names(dirs: Sequence[Path], labels: Sequence[str], splits: Sequence
             rows.append({"run": lab, "split": split, "stories with an invented name": k, "n": n,
                          "rate": round(k / n, 4) if n else None, "ci_low": round(lo, 4), "ci_high": round(hi, 4)})
     return pd.DataFrame(rows)
+
+
+def split_findings(dirs: Sequence[Path], labels: Sequence[str]) -> str:
+    """Markdown: per test split, the relation accuracy of each run in turn (from their results) and whether the last
+    run meets the split's target (:mod:`helpers.targets`)."""
+    from . import targets as T
+    splits = list(runs.read_json(Path(dirs[-1]) / "results.json")["splits"])
+    out = []
+    for split in splits:
+        stats = [_stat(d, split=split) for d in dirs]
+        if not stats[-1]:
+            continue
+        chain = " -> ".join(f"{lab} {fmt(s)}" for lab, s in zip(labels, stats) if s)
+        met = "met" if stats[-1]["value"] >= T.relation(split) else "missed"
+        out.append(f"- `{split}`: {chain}; target {100 * T.relation(split):g}%: {met} by {labels[-1]}.")
+    return "\n".join(out)

@@ -189,9 +189,13 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             # the same reader trained on the widened mixture: more phrasings, made-up and letter names, more moves
             # and the prompt's text after a prefix (the first name is not the sequence's first token); the prefix
             # alone on the scaled-sentences data isolates its effect
-            groups["wide"] = [replace(by_sentence, formulation="scaled-sentences-prefix", prefix=PREFIX),
-                              replace(by_sentence, formulation="wide-sentences", mix=WIDE_MIX, n_train=b["n_wide"],
-                                      prefix=PREFIX)]
+            wide = replace(by_sentence, formulation="wide-sentences", mix=WIDE_MIX, n_train=b["n_wide"], prefix=PREFIX)
+            # the trained wide-sentences model scored again on 5x the stories of the splits it was weakest on
+            # (method transfer: no training, the same model; the first stories are those scored above)
+            more = {s: 5 * b["n_eval"] for s in ("test_names", "test_templates", "test_actions")}
+            groups["wide"] = [replace(by_sentence, formulation="scaled-sentences-prefix", prefix=PREFIX), wide,
+                              replace(wide, formulation="wide-sentences-more", method="transfer", n_train=0, n_val=0,
+                                      train={"source": wide.to_dict()}, eval_sizes=more)]
         else:
             # the scaled budget with a legend (symbol = name) and one token per cell (cells separated by spaces)
             groups["scaled"] = [replace(_scaled(b, fixed, "scaled-legend"), style="legend", max_new_tokens=160)]
