@@ -44,3 +44,23 @@ def test_transfer_errors_are_readable(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="models are not committed"):
         experiments.run(replace(src, formulation="t", method="transfer", train={"source": src.to_dict()}),
                         verbose=False)
+
+
+def test_sentence_prompts_follow_the_source_experiment():
+    """A transfer run prompts each sentence as its source was trained (format, style, prefix), whatever its own
+    format says about reading the joined output."""
+    from helpers.formats import example_prompt
+    src = replace(_source(), style="sentences", prefix="Text: ")
+    exp = replace(src, formulation="t", method="transfer", fmt="coords", style="stated", prefix="",
+                  data={**src.data, "mode": "sentences"}, train={"source": src.to_dict()})
+    seen = []
+
+    def fake(prompts, examples):
+        seen.extend(prompts)
+        return ["A | left | B"] * len(prompts)
+    story = {"text": "A is left of B. B is above C.", "width": 6, "height": 6,
+             "stepgame": {"story": ["A is left of B.", "B is above C."], "agents": ["A", "B", "C"], "asked": ["A", "C"]}}
+    out = experiments._by_sentence(fake, exp, prompt=src)(["ignored"], [story])
+    assert seen == [example_prompt({**story, "text": s}, "facts", "sentences", "Text: ")
+                    for s in story["stepgame"]["story"]]
+    assert out[0].startswith("A | left | B")  # relation lines, then the agents' coordinates laid out from them

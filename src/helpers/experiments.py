@@ -145,13 +145,15 @@ def _finetune(exp: Experiment, d: Path, train_ex: list[dict], val_ex: list[dict]
     return _by_sentence(predict, exp)
 
 
-def _by_sentence(predict, exp: Experiment):
+def _by_sentence(predict, exp: Experiment, prompt: Experiment | None = None):
     """``predict`` itself, unless ``exp`` reads a story one sentence at a time (facts style ``sentences``, or StepGame's
     ``sentences`` mode): then the model writes what each sentence states and code joins the outputs. Our stories:
     split at sentence ends, facts lines joined (:mod:`helpers.sentences`), solved as usual. StepGame's mode: the
-    benchmark's own sentence list, relations joined into a map (:mod:`helpers.stepgame`)."""
+    benchmark's own sentence list, relations joined into a map (:mod:`helpers.stepgame`). ``prompt``: the experiment
+    whose prompt the model was trained on (a transfer run's source), when it is not ``exp``."""
     if exp.style != "sentences" and exp.data.get("mode") != "sentences":
         return predict
+    pe = prompt or exp
     from . import sentences, stepgame
     from .formats import example_prompt
 
@@ -159,7 +161,7 @@ def _by_sentence(predict, exp: Experiment):
         def split(ex: dict) -> list[str]:
             return [t.strip() for t in ex["stepgame"]["story"]] if "stepgame" in ex else sentences.split(ex["text"])
         units = [(i, s) for i, ex in enumerate(examples) for s in split(ex)]
-        outs = predict([example_prompt({**examples[i], "text": s}, exp.fmt, exp.style, exp.prefix) for i, s in units],
+        outs = predict([example_prompt({**examples[i], "text": s}, pe.fmt, pe.style, pe.prefix) for i, s in units],
                        [examples[i] for i, _ in units])
         per: dict[int, list[str]] = {}
         for (i, _), o in zip(units, outs):
@@ -189,10 +191,17 @@ def _transfer(exp: Experiment, timer: runs.Timer):
     with timer("load_model"):
         p = P.load_run(sd)
 
-    def predict(prompts: list[str], examples: list[dict]) -> list[str]:
+    def generate(prompts: list[str], examples: list[dict]) -> list[str]:
         return infer.generate(p.tok, p.model, prompts, max_new_tokens=exp.max_new_tokens,
                               batch_size=exp.eval_batch_size)
-    return _by_sentence(predict, exp)
+    # the model is prompted as its source was trained (format, style, prefix); ``exp``'s own format and style say
+    # how the (joined) output is read, e.g. facts lines joined with StepGame's unit-step rule and read as coordinates
+    by = _by_sentence(generate, exp, prompt=src)
+    if by is not generate:
+        return by
+    from .formats import example_prompt
+    return lambda prompts, examples: generate(
+        [example_prompt(ex, src.fmt, src.style, src.prefix) for ex in examples], examples)
 
 
 def _fewshot(exp: Experiment, train_ex: list[dict], timer: runs.Timer, k: int = 3):

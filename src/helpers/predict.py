@@ -45,6 +45,8 @@ class Predictor:
     prefix: str = ""            # the run's prompt prefix (Experiment.prefix)
     size_known: bool = True     # our generator's runs were trained with the grid size in the prompt
     by_sentence: str = ""       # "facts": one sentence at a time, facts joined; "stepgame": relations laid out
+    prompt_fmt: str = ""        # the prompt's format and style when they differ from the output's (a transfer run
+    prompt_style: str = ""      # is prompted as its source was trained)
 
 
 def load_run(run_dir: str | Path, device: str | None = None) -> Predictor:
@@ -57,7 +59,7 @@ def load_run(run_dir: str | Path, device: str | None = None) -> Predictor:
         cfg = json.loads((d / "config.json").read_text())
     except ValueError as e:
         raise PredictError(f"{d / 'config.json'} is not valid JSON ({e})") from None
-    mdir = d / "model"
+    mdir, src = d / "model", None
     if cfg.get("method") == "transfer" and isinstance((cfg.get("train") or {}).get("source"), dict):
         from . import runs
         from .experiments import Experiment
@@ -82,8 +84,9 @@ def load_run(run_dir: str | Path, device: str | None = None) -> Predictor:
     by_sentence = "stepgame" if data.get("mode") == "sentences" else "facts" if style == "sentences" else ""
     return Predictor(tok, model, fmt, style, int(data.get("width", 10)),
                      int(data.get("height", 10)), int(cfg.get("max_new_tokens", 64)), cfg.get("constrain"),
-                     int(cfg.get("eval_batch_size", 32)), cfg.get("prefix", ""),
-                     cfg.get("experiment", "parse") in ("parse", "grid", "coords"), by_sentence)
+                     int(cfg.get("eval_batch_size", 32)), src.prefix if src else cfg.get("prefix", ""),
+                     cfg.get("experiment", "parse") in ("parse", "grid", "coords"), by_sentence,
+                     src.fmt if src else fmt, src.style if src else style)
 
 
 # ------------------------------------------------------------------------------------------ inputs
@@ -154,8 +157,8 @@ def predict_records(p: Predictor, records: list[dict]) -> list[dict]:
 
     def prompt(r: dict, text: str) -> str:
         w, h = int(r.get("width", p.width)), int(r.get("height", p.height))
-        return example_prompt({"text": text, "width": w, "height": h, "size_known": p.size_known}, p.fmt, p.style,
-                              p.prefix)
+        return example_prompt({"text": text, "width": w, "height": h, "size_known": p.size_known},
+                              p.prompt_fmt or p.fmt, p.prompt_style or p.style, p.prefix)
     if p.by_sentence:
         split = stepgame.story_sentences if p.by_sentence == "stepgame" else sentences.split
         units = [(i, s) for i, r in enumerate(records) for s in split(r["text"])]

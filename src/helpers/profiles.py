@@ -254,6 +254,11 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
                                    eval_sizes={f"valid_k{k}": n_per_k for k in range(1, 11)}, **tf))
         # bAbI: the in-domain runs' dataset (same sizes, so the same held-out stories); its training part is unused
         transfer += [replace(e, formulation=name, **tf) for e in babi[:2]]
+    # the widened model's facts on StepGame, joined with the benchmark's unit-step rule (as in-domain-sentences)
+    # instead of solved as qualitative relations: each relation line is one step, and the map is read as coordinates
+    sg_wide = next(e for e in transfer if e.experiment == "stepgame" and e.formulation == "transfer-wide")
+    transfer.append(replace(sg_wide, formulation="transfer-wide-steps", fmt="coords", style="stated",
+                            data={**sg_wide.data, "mode": "sentences"}))
     return {"stepgame": exps, "babi": babi, "transfer": transfer}
 
 
