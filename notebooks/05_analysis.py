@@ -151,6 +151,9 @@ else:
 # trained on StepGame. `transfer-facts` uses `scaled-sentences` (our generator's phrasings as they are).
 # `transfer-wide` uses `wide-sentences`, whose training phrasings were widened with the StepGame reader's sentence
 # patterns (literal meaning) and whose names include letter-only scenes (`docs/benchmarks.md`).
+# `transfer-wide-steps` reads the same way, but joins the model's relation lines with StepGame's unit-step rule, as
+# `in-domain-sentences` does. Our facts are qualitative ("upper-left" = further left and higher, by any distance),
+# so solving a StepGame chain qualitatively leaves columns and rows open that unit steps fix.
 
 # %%
 if sg_runs:
@@ -166,6 +169,16 @@ if sg_runs:
 # %%
 if sg_runs:
     display(outside.stepgame_same_stories(sg_runs))
+
+# %% [markdown]
+# Where the errors come from: a model's wrong stories, split by whether the hand-written reader gets the same story
+# right. Where the reader (as labelled) is wrong too, the label contradicts the text as the reader reads it; where it
+# is right, the model misread a sentence.
+
+# %%
+if sg_runs:
+    err = outside.stepgame_error_sources(sg_runs)
+    display(err.groupby("run", sort=False).sum(numeric_only=True).drop(columns="k"))
 
 # %% [markdown]
 # Cost of the formulations on this machine: prediction seconds per story and tokens per story of the stored output.

@@ -268,6 +268,31 @@ def stepgame_same_stories(model_runs: Mapping[str, Path]):
     return pd.DataFrame(rows).set_index("k") if rows else pd.DataFrame()
 
 
+def stepgame_error_sources(model_runs: Mapping[str, Path]):
+    """Per model run and k: the stories the model gets wrong, split by whether the reader with inverted templates read
+    as labelled (the in-domain ceiling) gets them right. Errors where that reader is also wrong are label noise the
+    text cannot resolve (ambiguous templates); errors where it is right are the model's own misreadings. A transfer
+    model reads the inverted templates literally, so for it the literal reader's count is the comparison."""
+    import pandas as pd
+    rows = []
+    for label, md in model_runs.items():
+        res = runs.read_json(Path(md) / "results.json")
+        data = paths.DATA / res["dataset"]
+        for k in STEPGAME_KS:
+            s = f"valid_k{k}"
+            if not (data / f"{s}.jsonl").exists():
+                continue
+            items = {e["id"]: e["stepgame"] for e in runs.read_jsonl(data / f"{s}.jsonl")}
+            preds = [r for r in runs.read_jsonl(Path(md) / "predictions.jsonl") if r["split"] == s]
+            wrong = [items[r["id"]] for r in preds if not r["queries"][0].get("correct")]
+            own = sum(stepgame.predict(it, as_labelled=True) == it["label"] for it in wrong)
+            literal = sum(stepgame.predict(it) != it["label"] for it in wrong)
+            rows.append({"run": label, "k": k, "n": len(preds), "wrong": len(wrong),
+                         "reader (as labelled) also wrong": len(wrong) - own, "model's own misreadings": own,
+                         "literal reader also wrong": literal})
+    return pd.DataFrame(rows)
+
+
 def stepgame_cost(model_runs: Mapping[str, Path]):
     """Per model run and k: accuracy, seconds per story (prediction wall time / stories, this machine) and
     generated SmolLM2 tokens per story (the raw model output re-tokenised)."""
