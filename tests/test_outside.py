@@ -132,3 +132,7 @@ def test_stepgame_same_stories_compares_on_the_common_prefix(tmp_path):
     t = outside.stepgame_same_stories({"a": a, "b": b})
     assert list(t.index) == [1, 2] and list(t.n) == [2, 2]
     assert t.loc[1, "a"].startswith("50 [") and t.loc[1, "b"].startswith("100 [") and t.loc[2, "b"].startswith("50 [")
+    # a run scored on far fewer stories is left out instead of shrinking the comparison
+    c = fake("c", {"valid_k1": [False]})
+    t = outside.stepgame_same_stories({"a": a, "c": c})
+    assert t.loc[1, "n"] == 4 and t.loc[1, "c"] == "" and t.loc[1, "a"].startswith("75 [")

@@ -147,7 +147,8 @@ def perf_records() -> list[dict]:
         for pair, c in res.get("accuracy_check", {}).items():
             for side in ("naive", "engine"):
                 lo, hi = c[f"{side}_exact_match_ci"]
-                out.append({**rec, "formulation": side, "model": pair.split("_engine")[0],
+                task = res["args"].get("task", "synth")
+                out.append({**rec, "formulation": side, "model": f"{res['args']['model']}, {pair}, {task} task",
                             "metric": "final_exact_match", "value": c[f"{side}_exact_match"], "n": c["n_eval"],
                             "ci_low": lo, "ci_high": hi, "run": f"reports/perf/{p.name}"})
     return out

@@ -246,7 +246,8 @@ def stepgame_table(d: Path, model_runs: Mapping[str, Path] | None = None):
 
 def stepgame_same_stories(model_runs: Mapping[str, Path]):
     """Per k: accuracy of every model run on the stories all of them scored (the first n of each validation file,
-    n = the smallest run's count), so runs scored on different numbers of stories compare on the same ones."""
+    n = the smallest run's count), so runs scored on different numbers of stories compare on the same ones. A run
+    scored on fewer than half the largest count is left out (shown as empty) rather than shrinking n for all."""
     import pandas as pd
     by: dict[str, dict[str, list[bool]]] = {}
     for label, md in model_runs.items():
@@ -255,12 +256,16 @@ def stepgame_same_stories(model_runs: Mapping[str, Path]):
     rows = []
     for k in STEPGAME_KS:
         s = f"valid_k{k}"
-        have = [oks[s] for oks in by.values() if s in oks]
-        if len(have) < len(by):
+        counts = {label: len(oks.get(s, [])) for label, oks in by.items()}
+        keep = [label for label, c in counts.items() if c and 2 * c >= max(counts.values())]
+        if not keep:
             continue
-        n = min(len(h) for h in have)
+        n = min(counts[label] for label in keep)
         row = {"k": k, "n": n}
         for label, oks in by.items():
+            if label not in keep:
+                row[label] = ""
+                continue
             c = sum(oks[s][:n])
             lo, hi = metrics.wilson(c, n)
             row[label] = f"{100 * c / n:.0f} [{100 * lo:.0f}, {100 * hi:.0f}]"
@@ -335,7 +340,8 @@ def stepgame_figure(rule_dir: Path, model_runs: Mapping[str, Path], name: str):
         v = np.array([s["value"] for s in st if s])
         lo = np.array([s["ci_low"] for s in st if s])
         hi = np.array([s["ci_high"] for s in st if s])
-        ax.errorbar(kk + 0.1 * (i - 0.5), v, yerr=[v - lo, hi - v], marker="o", capsize=2, label=label)
+        ax.errorbar(kk + 0.1 * (i - 0.5), v, yerr=np.clip([v - lo, hi - v], 0, None), marker="o", capsize=2,
+                    label=label)
     ax.axhline(targets.STEPGAME_PER_K, color="k", lw=0.6, alpha=0.5)
     ax.set(xlabel="k (hops between the asked agents)", ylabel="accuracy", ylim=(0, 1.02), xticks=ks,
            title="StepGame validation: map -> relation read off by code")
