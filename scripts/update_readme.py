@@ -127,24 +127,28 @@ def results_block() -> str:
                   "training files writes a map (`in-domain-sentences`: one sentence at a time, code joins the "
                   "relations; `-prefix`: with the prompt prefix), code reads the answer off it; `transfer-facts`: the "
                   "facts model trained only on our generator, its facts solved by code; `transfer-wide`: the same "
-                  "with the model trained on the widened phrasings and names (`wide-sentences`). Published numbers in `05_analysis` and "
+                  "with the model trained on the widened phrasings and names (`wide-sentences`); "
+                  "`transfer-wide-steps`: that model's relation lines joined with StepGame's unit-step rule. Published numbers in `05_analysis` and "
                   "`docs/benchmarks.md`.", "",
                   "| benchmark | formulation | model | split | accuracy |", "|---|---|---|---|---|"]
         key = lambda kv: (kv[0][0], kv[0][1], int(kv[0][3].rsplit("k", 1)[-1]) if kv[0][3][-1].isdigit() else 0)
         for (e, f, m, s), ms in sorted(out, key=key):
             acc = ms.get("answer_acc", ms["relation_acc"])
             lines.append(f"| {e} | {f} | {m} | {s} | {pct(acc)} |")
-    perf = [r for r in recs if r["experiment"] == "perf" and r["metric"].endswith("speedup")]
+    perf = [r for r in recs if r["experiment"] == "perf" and r["metric"] in ("train_speedup", "infer_speedup")]
     if perf:
         lines += ["", "Engine speed-ups measured by `benchmarks/*_throughput.py` (each ratio within one run): " +
                   ", ".join(f"{r['metric']} = {r['value']:.1f}x ({r['model']})" for r in perf) + "."]
     acc = {(r["model"], r["formulation"]): r for r in recs if r["experiment"] == "perf"
            and r["metric"] == "final_exact_match"}
+    speed = {r["model"]: r["value"] for r in recs if r["experiment"] == "perf" and r["metric"] == "accuracy_run_speedup"}
     for model in sorted({m for m, _ in acc}):
         if (model, "naive") in acc and (model, "engine") in acc:
+            sp = speed.get(model)
             lines += ["", f"Same examples x epochs, final exact match on held-out pairs ({model}): naive "
-                      f"{pct(acc[(model, 'naive')])}, engine {pct(acc[(model, 'engine')])} "
-                      f"(`benchmarks/train_throughput.py --accuracy-eval`)"
+                      f"{pct(acc[(model, 'naive')])}, engine {pct(acc[(model, 'engine')])}"
+                      + (f", engine {sp:.2f}x the naive wall speed in the same run" if sp else "") +
+                      " (`benchmarks/train_throughput.py --accuracy-eval`)"
                       + ("; inconclusive: neither model learned the task at this budget." if max(
                           acc[(model, "naive")]["value"], acc[(model, "engine")]["value"]) < 0.05 else ".")]
     lines += ["", "Key figures: `figures/04_replication.png`, `figures/04_diag_b_ambiguity.png`, "

@@ -151,6 +151,11 @@ def perf_records() -> list[dict]:
                 out.append({**rec, "formulation": side, "model": f"{res['args']['model']}, {pair}, {task} task",
                             "metric": "final_exact_match", "value": c[f"{side}_exact_match"], "n": c["n_eval"],
                             "ci_low": lo, "ci_high": hi, "run": f"reports/perf/{p.name}"})
+            sp = res.get("comparisons", {}).get(pair, {}).get("wall", {}).get(f"speedup_{c['epochs']['engine']}_epochs")
+            if sp:
+                out.append({**rec, "model": f"{res['args']['model']}, {pair}, {res['args'].get('task', 'synth')} task",
+                            "metric": "accuracy_run_speedup", "value": sp, "n": c["n_eval"],
+                            "run": f"reports/perf/{p.name}"})
     return out
 
 
@@ -187,7 +192,7 @@ def extra_records(probe_dirs: Sequence[Path] = ()) -> list[dict]:
 def perf_figure(name: str = "05_perf") -> "object":
     """Throughput of the naive baseline vs the engine, as measured by the benchmark scripts."""
     import pandas as pd
-    recs = perf_records()
+    recs = [r for r in perf_records() if r["metric"].endswith("speedup")]
     if not recs:
         print("no benchmark results in reports/perf (run `make bench`)")
         return None
