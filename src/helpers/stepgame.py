@@ -590,6 +590,23 @@ def layout_from_facts(facts: Sequence[Fact], item: Mapping, agents: Sequence[str
 _REL_LINE = re.compile(r"^\s*(\S+)\s*\|\s*([a-z-]+)\s*\|\s*(\S+)\s*$")
 
 
+def _example(ex_id: str, split: str, text: str, names: Sequence[str], lay: Mapping[str, list[int]],
+             facts: Sequence[Fact], query: dict, **extra) -> dict:
+    """One example in the project schema (docs/design.md): the given agents laid out by ``lay`` (grid = its bounding
+    box, size not given to the model), ``facts`` as unit-offset relations, one query."""
+    return {
+        "id": ex_id, "split": split, "width": max(p[0] for p in lay.values()) + 1,
+        "height": max(p[1] for p in lay.values()) + 1, "size_known": False, "mode": "exact", "template_set": "stepgame",
+        "objects": [{"name": n, "symbol": n, "props": {}} for n in names],
+        "text": text,
+        "facts": {"entities": [{"name": n, "props": {}} for n in names],
+                  "relations": [{"a": f.a, "rel": f.rel, "b": f.b, "offset": list(world.signs_of(f.rel)), "state": 0}
+                                for f in facts],
+                  "anchors": [], "actions": []},
+        "states": [lay], "canonical": [lay],
+        "queries": [query], **extra}
+
+
 def sentence_examples(items: Sequence[Mapping], as_labelled: bool = False) -> list[dict]:
     """One example per recognised sentence of each story: the sentence is the text, its two agents the objects,
     and the target the stated relation with a two-agent map (the reader is the teacher, as for the story maps)."""
@@ -598,19 +615,11 @@ def sentence_examples(items: Sequence[Mapping], as_labelled: bool = False) -> li
         for f in parse_story(it["story"], as_labelled=as_labelled):
             if f.a == f.b:
                 continue
-            sx, sy = world.signs_of(f.rel)
-            lay = _shift({f.a: (sx, sy), f.b: (0, 0)})
-            out.append({
-                "id": f"{it['id']}-s{f.sentence}", "split": "stepgame_sentences", "size_known": False,
-                "width": max(p[0] for p in lay.values()) + 1, "height": max(p[1] for p in lay.values()) + 1,
-                "mode": "exact", "template_set": "stepgame", "text": it["story"][f.sentence].strip(),
-                "objects": [{"name": n, "symbol": n, "props": {}} for n in (f.a, f.b)],
-                "facts": {"entities": [{"name": n, "props": {}} for n in (f.a, f.b)],
-                          "relations": [{"a": f.a, "rel": f.rel, "b": f.b, "offset": [sx, sy], "state": 0}],
-                          "anchors": [], "actions": []},
-                "states": [lay], "canonical": [lay],
-                "queries": [{"a": f.a, "b": f.b, "state": 0, "relation": f.rel, "x_determined": True,
-                             "y_determined": True, "status": "stated", "hops": 1}]})
+            lay = _shift({f.a: world.signs_of(f.rel), f.b: (0, 0)})
+            out.append(_example(f"{it['id']}-s{f.sentence}", "stepgame_sentences", it["story"][f.sentence].strip(),
+                                (f.a, f.b), lay, [f],
+                                {"a": f.a, "b": f.b, "state": 0, "relation": f.rel, "x_determined": True,
+                                 "y_determined": True, "status": "stated", "hops": 1}))
     return out
 
 
@@ -667,23 +676,11 @@ def to_examples(items: Sequence[Mapping], mode: str = "complete", as_labelled: b
             names = [a for a in it["agents"] if a in on_path]
             text = it["text"] + " " + it["question"]
         lay = layout_for(it, names, as_labelled=as_labelled)
-        width = max(p[0] for p in lay.values()) + 1
-        height = max(p[1] for p in lay.values()) + 1
-        used = [f for f in facts if f.a in lay and f.b in lay]
-        out.append({
-            "id": f"{it['id']}-{mode}", "split": f"stepgame_{mode}", "width": width, "height": height, "size_known": False,
-            "mode": "exact", "template_set": "stepgame",
-            "objects": [{"name": n, "symbol": n, "props": {}} for n in names],
-            "text": text,
-            "facts": {"entities": [{"name": n, "props": {}} for n in names],
-                      "relations": [{"a": f.a, "rel": f.rel, "b": f.b, "offset": list(world.signs_of(f.rel)),
-                                     "state": 0} for f in used],
-                      "anchors": [], "actions": []},
-            "states": [lay], "canonical": [lay],
-            "queries": [{"a": x, "b": y, "state": 0, "relation": it["label"], "x_determined": True,
-                         "y_determined": True, "status": "entailed", "hops": it["k"]}],
-            "stepgame": {**it, "path_hops": len(path(facts, x, y) or [])},
-        })
+        out.append(_example(f"{it['id']}-{mode}", f"stepgame_{mode}", text, names, lay,
+                            [f for f in facts if f.a in lay and f.b in lay],
+                            {"a": x, "b": y, "state": 0, "relation": it["label"], "x_determined": True,
+                             "y_determined": True, "status": "entailed", "hops": it["k"]},
+                            stepgame={**it, "path_hops": len(path(facts, x, y) or [])}))
     return out
 
 
