@@ -227,6 +227,10 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
     # the same with the prompt prefix (the sentence's first agent is then not the sequence's first token)
     exps.append(replace(exps[-1], formulation="in-domain-sentences-prefix", prefix=PREFIX,
                         eval_sizes={f"valid_k{k}": 2 * sg["n_per_k"] for k in range(1, 11)}))
+    # and that trained model scored on 4x the stories per k (method transfer: no training; the first are those above)
+    exps.append(replace(exps[-1], formulation="in-domain-sentences-prefix-more", method="transfer", n_train=0,
+                        n_val=0, train={"source": exps[-1].to_dict()},
+                        eval_sizes={f"valid_k{k}": 4 * sg["n_per_k"] for k in range(1, 11)}))
     # bAbI 17/19: trained on the 10k file minus the held-out stories the rule reader is scored on
     bb = b["babi"]
     babi = [Experiment(experiment=f"babi{t}", formulation="in-domain", model=b["llm"], fmt="coords",
