@@ -145,16 +145,15 @@ def perf_records() -> list[dict]:
     for p in sorted(perf.glob("train_accuracy_*.json")):
         res = runs.read_json(p)
         for pair, c in res.get("accuracy_check", {}).items():
+            label = f"{res['args']['model']}, {pair}, {res['args'].get('task', 'synth')} task"
             for side in ("naive", "engine"):
                 lo, hi = c[f"{side}_exact_match_ci"]
-                task = res["args"].get("task", "synth")
-                out.append({**rec, "formulation": side, "model": f"{res['args']['model']}, {pair}, {task} task",
+                out.append({**rec, "formulation": side, "model": label,
                             "metric": "final_exact_match", "value": c[f"{side}_exact_match"], "n": c["n_eval"],
                             "ci_low": lo, "ci_high": hi, "run": f"reports/perf/{p.name}"})
             sp = res.get("comparisons", {}).get(pair, {}).get("wall", {}).get(f"speedup_{c['epochs']['engine']}_epochs")
             if sp:
-                out.append({**rec, "model": f"{res['args']['model']}, {pair}, {res['args'].get('task', 'synth')} task",
-                            "metric": "accuracy_run_speedup", "value": sp, "n": c["n_eval"],
+                out.append({**rec, "model": label, "metric": "accuracy_run_speedup", "value": sp, "n": c["n_eval"],
                             "run": f"reports/perf/{p.name}"})
     return out
 

@@ -283,12 +283,15 @@ def stepgame_error_sources(model_runs: Mapping[str, Path]):
     for label, md in model_runs.items():
         res = runs.read_json(Path(md) / "results.json")
         data = paths.DATA / res["dataset"]
+        by_split: dict[str, list[dict]] = {}
+        for r in runs.read_jsonl(Path(md) / "predictions.jsonl"):
+            by_split.setdefault(r["split"], []).append(r)
         for k in STEPGAME_KS:
             s = f"valid_k{k}"
             if not (data / f"{s}.jsonl").exists():
                 continue
             items = {e["id"]: e["stepgame"] for e in runs.read_jsonl(data / f"{s}.jsonl")}
-            preds = [r for r in runs.read_jsonl(Path(md) / "predictions.jsonl") if r["split"] == s]
+            preds = by_split.get(s, [])
             wrong = [items[r["id"]] for r in preds if not r["queries"][0].get("correct")]
             own = sum(stepgame.predict(it, as_labelled=True) == it["label"] for it in wrong)
             literal = sum(stepgame.predict(it) != it["label"] for it in wrong)
