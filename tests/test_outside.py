@@ -136,3 +136,40 @@ def test_stepgame_same_stories_compares_on_the_common_prefix(tmp_path):
     c = fake("c", {"valid_k1": [False]})
     t = outside.stepgame_same_stories({"a": a, "c": c})
     assert t.loc[1, "n"] == 4 and t.loc[1, "c"] == "" and t.loc[1, "a"].startswith("75 [")
+
+
+def test_stepgame_same_stories_leaves_out_a_rescoring_of_a_listed_model(tmp_path, monkeypatch):
+    """A transfer run whose source run is listed only re-scores that model on more stories: not compared again."""
+    monkeypatch.setattr(paths, "RUNS", tmp_path)
+    src = {"experiment": "stepgame", "formulation": "trained"}
+    a = runs.run_dir("stepgame", src)
+    more = tmp_path / "more"
+    for d, col in ((a, [True, False]), (more, [True, False, False, False, False, False])):
+        d.mkdir(parents=True)
+        runs.write_jsonl(d / "predictions.jsonl", [{"split": "valid_k1", "queries": [{"correct": ok}]} for ok in col])
+    runs.write_json(more / "config.json", {"method": "transfer", "train": {"source": src}})
+    t = outside.stepgame_same_stories({"a": a, "more": more})
+    assert list(t.columns) == ["n", "a"] and t.loc[1, "n"] == 2  # without the rule, n would be 6 and "a" blank
+
+
+@pytest.mark.skipif(not outside.available(), reason="../shared/benchmarks is not here")
+def test_stepgame_vs_ceiling_scores_the_reader_on_the_same_stories(tmp_path, monkeypatch):
+    from helpers import stepgame
+    monkeypatch.setattr(paths, "DATA", tmp_path / "data")
+    items = stepgame.load(paths.SHARED_BENCHMARKS / "stepgame", k=8, split="valid", limit=120)
+    ds = paths.DATA / "stepgame-x"
+    ds.mkdir(parents=True)
+    runs.write_jsonl(ds / "valid_k8.jsonl", [{"id": it["id"], "stepgame": it} for it in items])
+    reader_ok = [stepgame.predict(it, as_labelled=True) == it["label"] for it in items]
+    md = tmp_path / "run"
+    md.mkdir()
+    runs.write_json(md / "results.json", {"dataset": "stepgame-x"})
+    # the model scored the first 100 stories and got exactly the reader's ones right, but one
+    first = [{"split": "valid_k8", "id": it["id"], "queries": [{"correct": ok}]} for it, ok in zip(items, reader_ok)][:100]
+    first[reader_ok.index(True)]["queries"][0]["correct"] = False
+    runs.write_jsonl(md / "predictions.jsonl", first)
+    t = outside.stepgame_vs_ceiling(md)
+    ceiling = 100 * sum(reader_ok[:100]) / 100
+    assert list(t.index) == [8] and t.loc[8, "n"] == 100
+    assert t.loc[8, "reader as labelled % (ceiling)"] == round(ceiling, 1)
+    assert t.loc[8, "model %"] == round(ceiling - 1, 1)

@@ -139,3 +139,13 @@ def test_story_sentences_keeps_lead_ins_with_their_sentence():
     assert sg.story_sentences(text) == [
         "G is to the left of R.", "The objects M and Q are over there. The object M is lower and slightly to the "
         "left of the object Q.", "C is on top of U."]
+
+
+def test_story_from_sentences_names_the_agents_when_the_item_does_not():
+    outs = ["A | left | B\nA 0 0\nB 1 0", "C | above | B\nC 0 1\nB 0 0"]
+    given = sg.story_from_sentences({"story": ["s1", "s2"], "agents": ["A", "B", "C"], "asked": ["A", "C"]}, outs)
+    assert sg.story_from_sentences({"story": ["s1", "s2"]}, outs) == given
+    assert given.splitlines()[:2] == ["A | left | B", "C | above | B"] and "C 1 1" in given
+    assert sg.story_from_sentences({"story": ["s1"]}, ["nothing useful"]) == ""
+    assert sg.asked_agents("What is the relation of the agent X to the agent Y?") == ["X", "Y"]
+    assert sg.asked_agents("Where is X?") == []

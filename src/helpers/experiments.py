@@ -145,31 +145,43 @@ def _finetune(exp: Experiment, d: Path, train_ex: list[dict], val_ex: list[dict]
     return _by_sentence(predict, exp)
 
 
-def _by_sentence(predict, exp: Experiment, prompt: Experiment | None = None):
-    """``predict`` itself, unless ``exp`` reads a story one sentence at a time (facts style ``sentences``, or StepGame's
-    ``sentences`` mode): then the model writes what each sentence states and code joins the outputs. Our stories:
-    split at sentence ends, facts lines joined (:mod:`helpers.sentences`), solved as usual. StepGame's mode: the
-    benchmark's own sentence list, relations joined into a map (:mod:`helpers.stepgame`). ``prompt``: the experiment
-    whose prompt the model was trained on (a transfer run's source), when it is not ``exp``."""
-    if exp.style != "sentences" and exp.data.get("mode") != "sentences":
-        return predict
-    pe = prompt or exp
+def sentence_reading(style: str, data: dict) -> str:
+    """How a run reads a story: ``"facts"`` (facts style ``sentences``: one sentence at a time, facts lines joined),
+    ``"stepgame"`` (StepGame's ``sentences`` mode: relation lines laid out by unit steps) or ``""`` (whole story)."""
+    return "stepgame" if data.get("mode") == "sentences" else "facts" if style == "sentences" else ""
+
+
+def read_by_sentence(generate, examples: list[dict], reading: str, fmt: str, style: str, prefix: str = "") -> list[str]:
+    """One output per story from one model call per sentence: ``generate(prompts, examples) -> outputs`` is called
+    once for all sentences (prompted with ``fmt``/``style``/``prefix``), then the outputs are joined per story as
+    :func:`sentence_reading` names. StepGame stories are split by their ``stepgame`` item's sentence list (else
+    :func:`helpers.sentences.split`), and their map is laid out from that item (agents, asked agents)."""
     from . import sentences, stepgame
     from .formats import example_prompt
 
-    def per_story(prompts: list[str], examples: list[dict]) -> list[str]:
-        def split(ex: dict) -> list[str]:
-            return [t.strip() for t in ex["stepgame"]["story"]] if "stepgame" in ex else sentences.split(ex["text"])
-        units = [(i, s) for i, ex in enumerate(examples) for s in split(ex)]
-        outs = predict([example_prompt({**examples[i], "text": s}, pe.fmt, pe.style, pe.prefix) for i, s in units],
-                       [examples[i] for i, _ in units])
-        per: dict[int, list[str]] = {}
-        for (i, _), o in zip(units, outs):
-            per.setdefault(i, []).append(o)
-        if exp.data.get("mode") == "sentences":  # StepGame's relation lines, laid out by the reader's rule
-            return [stepgame.story_from_sentences(ex["stepgame"], per.get(i, [])) for i, ex in enumerate(examples)]
-        return [sentences.join(per.get(i, [])) for i in range(len(examples))]
-    return per_story
+    def split(ex: dict) -> list[str]:
+        return [t.strip() for t in ex["stepgame"]["story"]] if "stepgame" in ex else sentences.split(ex["text"])
+    units = [(i, s) for i, ex in enumerate(examples) for s in split(ex)]
+    outs = generate([example_prompt({**examples[i], "text": s}, fmt, style, prefix) for i, s in units],
+                    [examples[i] for i, _ in units])
+    per: dict[int, list[str]] = {i: [] for i in range(len(examples))}
+    for (i, _), o in zip(units, outs):
+        per[i].append(o)
+    if reading == "stepgame":
+        return [stepgame.story_from_sentences(ex.get("stepgame") or {"story": split(ex)}, per[i])
+                for i, ex in enumerate(examples)]
+    return [sentences.join(per[i]) for i in range(len(examples))]
+
+
+def _by_sentence(predict, exp: Experiment, prompt: Experiment | None = None):
+    """``predict`` itself, unless ``exp`` reads a story one sentence at a time (:func:`sentence_reading`): then
+    :func:`read_by_sentence` with the prompt of ``prompt`` (a transfer run's source: the experiment whose prompt
+    the model was trained on), else of ``exp``."""
+    reading = sentence_reading(exp.style, exp.data)
+    if not reading:
+        return predict
+    pe = prompt or exp
+    return lambda prompts, examples: read_by_sentence(predict, examples, reading, pe.fmt, pe.style, pe.prefix)
 
 
 def source_of(exp: Experiment) -> Experiment:

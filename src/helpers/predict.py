@@ -52,6 +52,7 @@ class Predictor:
 def load_run(run_dir: str | Path, device: str | None = None) -> Predictor:
     """Load the run's model and settings; raises PredictError with one readable sentence."""
     from . import models
+    from .experiments import sentence_reading
     d = Path(run_dir)
     if not (d / "config.json").exists():
         raise PredictError(f"{d} is not a run folder (no config.json); pass --run runs/<experiment>/<hash>")
@@ -81,7 +82,7 @@ def load_run(run_dir: str | Path, device: str | None = None) -> Predictor:
     except models.ModelLoadError as e:
         raise PredictError(f"cannot load the model of run {d}: {e}") from None
     style = cfg.get("style", "compact")
-    by_sentence = "stepgame" if data.get("mode") == "sentences" else "facts" if style == "sentences" else ""
+    by_sentence = sentence_reading(style, data)
     return Predictor(tok, model, fmt, style, int(data.get("width", 10)),
                      int(data.get("height", 10)), int(cfg.get("max_new_tokens", 64)), cfg.get("constrain"),
                      int(cfg.get("eval_batch_size", 32)), src.prefix if src else cfg.get("prefix", ""),
@@ -134,49 +135,35 @@ def _n_states(raw: str) -> int:
 
 
 # ------------------------------------------------------------------------------------------ predict
-def _stepgame_item(rec: dict, objects: list[dict] | None, outputs: list[str]) -> dict:
-    """What :func:`stepgame.story_from_sentences` needs of a story: its sentences, agents (the given objects, else
-    the agents the model's relation lines name, in order) and the asked agents (from a StepGame ``question`` field
-    when there is one: the map starts from the first asked agent's component, as in the evaluation)."""
-    from . import stepgame
-    agents = [o["name"] for o in objects] if objects else list(dict.fromkeys(
-        n for out in outputs for ln in out.splitlines() if (m := stepgame._REL_LINE.match(ln))
-        for n in (m.group(1), m.group(3))))
-    q = stepgame._Q_RE.match(str(rec.get("question", "")).strip())
-    asked = [q.group("x"), q.group("y")] if q else agents[:1]
-    return {"story": stepgame.story_sentences(rec["text"]), "agents": agents, "asked": asked}
-
-
 def predict_records(p: Predictor, records: list[dict]) -> list[dict]:
     """Generate and read back a map for every record (each must have a non-empty 'text'). The prompt is built as in
     the run's evaluation (prefix, grid size for our generator's runs); a sentence-by-sentence run reads each
-    sentence and joins the outputs as its evaluation did."""
-    from . import infer, sentences, stepgame
+    sentence and joins the outputs as its evaluation does (:func:`helpers.experiments.read_by_sentence`). For a
+    StepGame run the agents are the given objects (else those the model names) and a StepGame ``question`` field
+    sets where the map starts, as in the evaluation."""
+    from . import infer, stepgame
+    from .experiments import read_by_sentence
     from .formats import example_prompt
     given = [_objects_of(r) for r in records]
-
-    def prompt(r: dict, text: str) -> str:
-        w, h = int(r.get("width", p.width)), int(r.get("height", p.height))
-        return example_prompt({"text": text, "width": w, "height": h, "size_known": p.size_known},
-                              p.prompt_fmt or p.fmt, p.prompt_style or p.style, p.prefix)
+    examples = [{"text": r["text"], "width": int(r.get("width", p.width)), "height": int(r.get("height", p.height)),
+                 "size_known": p.size_known} for r in records]
+    fmt, style = p.prompt_fmt or p.fmt, p.prompt_style or p.style
     if p.by_sentence:
-        split = stepgame.story_sentences if p.by_sentence == "stepgame" else sentences.split
-        units = [(i, s) for i, r in enumerate(records) for s in split(r["text"])]
-        outs = infer.generate(p.tok, p.model, [prompt(records[i], s) for i, s in units], p.max_new_tokens,
-                              batch_size=p.batch_size)
-        per: dict[int, list[str]] = {i: [] for i in range(len(records))}
-        for (i, _), o in zip(units, outs):
-            per[i].append(o)
-        raws = [stepgame.story_from_sentences(_stepgame_item(r, g, per[i]), per[i])
-                if p.by_sentence == "stepgame" else sentences.join(per[i])
-                for i, (r, g) in enumerate(zip(records, given))]
+        if p.by_sentence == "stepgame":
+            for ex, r, g in zip(examples, records, given):
+                ex["stepgame"] = {"story": stepgame.story_sentences(r["text"]), "agents": [o["name"] for o in g or []],
+                                  "asked": stepgame.asked_agents(r.get("question", ""))}
+
+        def generate(prompts: list[str], _examples: list[dict]) -> list[str]:
+            return infer.generate(p.tok, p.model, prompts, p.max_new_tokens, batch_size=p.batch_size)
+        raws = read_by_sentence(generate, examples, p.by_sentence, fmt, style, p.prefix)
     else:
         names = None
         if p.constrain and all(g is not None for g in given):
             names = [[o["name"] for o in g] + [o["symbol"] for o in g] for g in given]
-        raws = infer.generate(p.tok, p.model, [prompt(r, r["text"]) for r in records], p.max_new_tokens,
-                              batch_size=p.batch_size, constrain=p.constrain if names is not None else None,
-                              example_names=names)
+        raws = infer.generate(p.tok, p.model, [example_prompt(ex, fmt, style, p.prefix) for ex in examples],
+                              p.max_new_tokens, batch_size=p.batch_size,
+                              constrain=p.constrain if names is not None else None, example_names=names)
     return [read_record(p, r, g, raw) for r, g, raw in zip(records, given, raws)]
 
 

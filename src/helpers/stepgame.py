@@ -310,6 +310,12 @@ class StepGameError(ValueError):
 
 # ----------------------------------------------------------------------------------------------- loading
 _Q_RE = re.compile(r"^What is the relation of the agent (?P<x>\S+) to the agent (?P<y>\S+)\?$")
+
+
+def asked_agents(question: str) -> list[str]:
+    """The two agents a StepGame question asks about (``[]`` when it is not one)."""
+    m = _Q_RE.match(str(question).strip())
+    return [m.group("x"), m.group("y")] if m else []
 _FILE_RE = re.compile(r"qa(\d+)_(\w+)\.json$")
 
 
@@ -642,7 +648,9 @@ def story_sentences(text: str) -> list[str]:
 def story_from_sentences(item: Mapping, outputs: Sequence[str]) -> str:
     """A story's map from per-sentence model outputs (one per sentence of ``item["story"]``): every
     ``A | relation | B`` line the model wrote, then the coordinates of the story's agents laid out from those
-    relations (unit steps, first fact wins, as for the reader); agents no line links get their own component."""
+    relations (unit steps, first fact wins, as for the reader); agents no line links get their own component.
+    Without ``item["agents"]`` the agents are those the lines name, in order; without ``item["asked"]`` the map
+    starts from the first agent's component."""
     facts, lines = [], []
     for i, out in enumerate(outputs):
         for ln in out.splitlines():
@@ -650,6 +658,10 @@ def story_from_sentences(item: Mapping, outputs: Sequence[str]) -> str:
             if m and m.group(2) in world.RELATIONS:
                 facts.append(Fact(m.group(1), m.group(2), m.group(3), i, "model"))
                 lines.append(f"{m.group(1)} | {m.group(2)} | {m.group(3)}")
+    agents = list(item.get("agents") or dict.fromkeys(n for f in facts for n in (f.a, f.b)))
+    if not agents:
+        return "\n".join(lines)
+    item = {**item, "agents": agents, "asked": list(item.get("asked") or agents[:1])}
     lay = layout_from_facts(facts, item)
     return "\n".join(lines + [f"{n} {p[0]} {p[1]}" for n, p in lay.items()])
 
