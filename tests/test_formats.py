@@ -349,3 +349,20 @@ def test_coords_bounds_apply_only_when_the_size_is_stated():
     assert not read_target("A 0 0\nB 5 1", "coords", ex).valid
     got = read_target("A 0 0\nB 5 1", "coords", {**ex, "size_known": False})
     assert got.valid and got.states[0]["B"] == (5, 1)
+
+
+def test_axes_style_writes_each_axis_and_reads_back_the_relation():
+    from helpers import world
+    for rel in world.RELATIONS:
+        assert world.relation_of_axis_words(world.axis_words(rel)) == rel
+    assert world.axis_words("lower-left") == "left down" and world.axis_words("above") == "same up"
+    ex = {"facts": {"entities": [{"name": "Alice", "props": {}}, {"name": "the house", "props": {}}],
+                    "relations": [["Alice", "lower-left", "the house"]], "anchors": [], "actions": []},
+          "objects": [{"name": "Alice", "symbol": "A"}, {"name": "the house", "symbol": "H"}],
+          "width": 10, "height": 10, "states": [{}]}
+    text = formats.write_target(ex, "facts", style="axes")
+    assert "Alice | left down | the house" in text.splitlines()
+    got = formats.read_target(text, "facts", ex, style="axes")
+    assert got.valid and got.facts["relations"] == [["Alice", "lower-left", "the house"]]
+    bad = formats.read_target(text.replace("left down", "lower-left"), "facts", ex, style="axes")
+    assert not bad.valid and "x word" in bad.reason

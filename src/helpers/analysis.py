@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import metrics, paths, plots, runs, views
+from .formats import SENTENCE_STYLES
 
 
 def _stat(d: Path, metric: str = "relation_acc", split: str = "test_iid") -> dict | None:
@@ -69,7 +70,7 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
         for pm in run["parse"]["scaled"][1:]:
             sp = runs.read_json(pm / "results.json")["splits"]
             style = runs.read_json(pm / "config.json")["style"]
-            how = "one sentence at a time" if style == "sentences" else "whole story"
+            how = "one sentence at a time" if style in SENTENCE_STYLES else "whole story"
             out.append(f"- **Facts on the training mixture, {how} ({_budget_text(pm)}), every split.** Triple F1 / "
                        "relation accuracy of the solver's map: " + "; ".join(
                            f"{s}: {fmt(_stat(pm, 'triple_f1', s))} / {fmt(_stat(pm, split=s))}" for s in sp)

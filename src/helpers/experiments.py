@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths, runs
+from .formats import SENTENCE_STYLES
 from .world import relation
 from .settings import seed_everything, set_threads
 
@@ -112,7 +113,7 @@ def load_training(dataset: str, split: str, exp: Experiment) -> list[dict]:
 
 def _pairs(examples: list[dict], exp: Experiment) -> list[tuple[str, str]]:
     from .formats import example_prompt, write_target
-    if exp.style == "sentences":  # one training pair per sentence (StepGame's sentence mode splits its own data)
+    if exp.style in SENTENCE_STYLES:  # one training pair per sentence (StepGame's sentence mode splits its own data)
         from .sentences import sentence_examples
         examples = [s for ex in examples for s in sentence_examples(ex)]
     return [(example_prompt(ex, exp.fmt, exp.style, exp.prefix), write_target(ex, exp.fmt, target=exp.target, style=exp.style))
@@ -146,9 +147,10 @@ def _finetune(exp: Experiment, d: Path, train_ex: list[dict], val_ex: list[dict]
 
 
 def sentence_reading(style: str, data: dict) -> str:
-    """How a run reads a story: ``"facts"`` (facts style ``sentences``: one sentence at a time, facts lines joined),
+    """How a run reads a story: ``"facts"`` (facts styles ``sentences``/``axes``: one sentence at a time, facts
+    lines joined),
     ``"stepgame"`` (StepGame's ``sentences`` mode: relation lines laid out by unit steps) or ``""`` (whole story)."""
-    return "stepgame" if data.get("mode") == "sentences" else "facts" if style == "sentences" else ""
+    return "stepgame" if data.get("mode") == "sentences" else "facts" if style in SENTENCE_STYLES else ""
 
 
 def read_by_sentence(generate, examples: list[dict], reading: str, fmt: str, style: str, prefix: str = "") -> list[str]:

@@ -26,6 +26,10 @@ Three formats (``FORMATS``):
   Style ``"sentences"``: the compact lines, but the model reads one sentence at a time and writes that sentence's
   facts; code joins them per story (:mod:`helpers.sentences`).
 
+  Style ``"axes"``: as ``"sentences"``, but each relation is written as its x word and y word
+  (:func:`helpers.world.axis_words`: ``Alice | left down | the house`` for lower-left), so the model decides each
+  axis separately instead of choosing one of nine labels.
+
   Style ``"json"``: the verbose JSON ``{"entities": [{"name", "props"}], "relations": [{"subject", "relation",
   "object"(, "dx", "dy")}], "anchors": [{"object", "x", "y"}], "actions": [{"object", "dx", "dy"} | {"object", "to"}]}``.
 
@@ -48,14 +52,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from helpers.world import RELATIONS, Layout, in_bounds, relation
+from helpers.world import RELATIONS, Layout, axis_words, in_bounds, relation, relation_of_axis_words
 
 FORMATS: tuple[str, ...] = ("facts", "grid", "coords")
 STYLES: dict[str, tuple[str, ...]] = {
-    "facts": ("compact", "json", "sentences"),
+    "facts": ("compact", "json", "sentences", "axes"),
     "grid": ("compact", "legend"),
     "coords": ("compact", "relations", "stated"),
 }
+SENTENCE_STYLES: tuple[str, ...] = ("sentences", "axes")
+"""Facts styles whose model reads one sentence at a time (outputs joined per story by :mod:`helpers.sentences`)."""
 EMPTY = "."
 _HEADER = re.compile(r"^\s*state\s*(\d{1,4})\s*:?\s*$", re.IGNORECASE)
 _INT = r"([+-]?\d{1,7})"
@@ -292,7 +298,8 @@ def _write_facts(example: dict, style: str) -> str:
         return json.dumps(out, separators=(",", ":"))
     lines = [f"- {e['name']}" + "".join(f" | {k}={v}" for k, v in e["props"].items()) for e in f["entities"]]
     lines += [f"@ {a[0]} {a[1]} {a[2]}" for a in f["anchors"]]
-    lines += [f"{r[0]} | {r[1]} | {r[2]}" + (f" | {r[3]} {r[4]}" if len(r) == 5 else "") for r in f["relations"]]
+    rel = axis_words if style == "axes" else str
+    lines += [f"{r[0]} | {rel(r[1])} | {r[2]}" + (f" | {r[3]} {r[4]}" if len(r) == 5 else "") for r in f["relations"]]
     lines += [f"move {a[0]} to {a[2]}" if a[1] == "to" else f"move {a[0]} {a[1]} {a[2]}" for a in f["actions"]]
     return "\n".join(lines)
 
@@ -429,7 +436,7 @@ def _read_grid(block: list[str], example: dict, by_sym: dict[str, str], spaced: 
     return lay
 
 
-def _parse_facts_compact(text: str) -> dict:
+def _parse_facts_compact(text: str, axes: bool = False) -> dict:
     ents, rels, anch, acts = [], [], [], []
     for ln in text.replace("\r", "\n").split("\n"):
         ln = ln.strip()
@@ -463,6 +470,11 @@ def _parse_facts_compact(text: str) -> dict:
             if len(parts) not in (3, 4):
                 raise _Bad(f"unreadable relation {ln[:40]!r}")
             rec: list = parts[:3]
+            if axes:
+                try:
+                    rec[1] = relation_of_axis_words(rec[1])
+                except ValueError as e:
+                    raise _Bad(str(e)) from None
             if len(parts) == 4:
                 m = _OFFSET.match(parts[3])
                 if not m:
@@ -510,7 +522,7 @@ def _read_facts(text: str, example: dict, style: str, solve: bool) -> Parsed:
         except (ValueError, RecursionError) as e:
             return Parsed(False, f"invalid JSON: {str(e)[:60]}")
     else:
-        raw = _parse_facts_compact(text)  # may raise _Bad
+        raw = _parse_facts_compact(text, axes=style == "axes")  # may raise _Bad
     try:
         f = normalize_facts(raw)
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as e:

@@ -59,6 +59,24 @@ def inverse(rel: str) -> str:
     return relation_from_signs(-sx, -sy)
 
 
+AXIS_WORDS: tuple[tuple[str, str, str], tuple[str, str, str]] = (("left", "same", "right"), ("down", "same", "up"))
+"""Per-axis words for the signs -1, 0, +1 of x and of y (the facts style ``axes`` writes a relation as two words)."""
+
+
+def axis_words(rel: str) -> str:
+    """A relation as its x word and y word, e.g. 'lower-left' -> 'left down', 'above' -> 'same up'."""
+    sx, sy = signs_of(rel)
+    return f"{AXIS_WORDS[0][sx + 1]} {AXIS_WORDS[1][sy + 1]}"
+
+
+def relation_of_axis_words(words: str) -> str:
+    """Inverse of :func:`axis_words`; raises ValueError for anything else."""
+    parts = words.split()
+    if len(parts) != 2 or parts[0] not in AXIS_WORDS[0] or parts[1] not in AXIS_WORDS[1]:
+        raise ValueError(f"not an x word and a y word: {words[:40]!r}")
+    return relation_from_signs(AXIS_WORDS[0].index(parts[0]) - 1, AXIS_WORDS[1].index(parts[1]) - 1)
+
+
 @dataclass(frozen=True)
 class Obj:
     """A named object; ``symbol`` is its single letter in the grid format."""
