@@ -176,3 +176,19 @@ def test_static_explorer_slider_works_offline(tmp_path):
     result = json.loads(soup.select_one("#swm-probe").get_text())
     assert result["before"][0] == "example #0 (of 20)", result
     assert result["after"][0] == "example #2 (of 20)", result
+
+
+def test_phrasing_accuracy_counts_each_sentence_of_each_run(tmp_path):
+    from helpers import analysis, runs
+    facts = {"entities": [], "relations": [["Alice", "lower-left", "the Red King"], ["Bob", "above", "Alice"]],
+             "anchors": [], "actions": []}
+    row = {"split": "test_templates", "objects": [{"name": "Alice"}, {"name": "the Red King"}, {"name": "Bob"}],
+           "text": "Alice is down and to the left of the Red King. Bob is straight up from Alice.", "facts_true": facts}
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    for d, pred in ((good, facts), (bad, {**facts, "relations": [["the Red King", "right", "Alice"],
+                                                                   ["Alice", "below", "Bob"]]})):
+        d.mkdir()
+        runs.write_jsonl(d / "predictions.jsonl", [{**row, "facts_pred": pred}])
+    t = analysis.phrasing_accuracy([good, bad], ["good", "bad"])
+    assert list(t.index) == ["X is down and to the left of X.", "X is straight up from X."]
+    assert list(t["good %"]) == [100.0, 100.0] and list(t["bad %"]) == [0.0, 100.0] and list(t["bad n"]) == [1, 1]

@@ -260,3 +260,39 @@ def split_findings(dirs: Sequence[Path], labels: Sequence[str]) -> str:
         met = "met" if stats[-1]["value"] >= T.relation(split) else "missed"
         out.append(f"- `{split}`: {chain}; target {100 * T.relation(split):g}%: {met} by {labels[-1]}.")
     return "\n".join(out)
+
+
+def phrasing(sentence: str, names: Sequence[str]) -> str:
+    """A sentence with its object names replaced by ``X`` (names matched as :func:`helpers.names.name_pattern` does,
+    longest first): the phrasing it uses."""
+    from .names import name_pattern
+    for n in sorted(names, key=len, reverse=True):
+        sentence = name_pattern(n).sub("X", sentence)
+    return sentence
+
+
+def phrasing_accuracy(dirs: Sequence[Path], labels: Sequence[str], split: str = "test_templates"):
+    """Per phrasing (a relation sentence with its names replaced by X) and run: the share (%) of its sentences whose
+    stated relation is among the model's facts (either orientation) and their count (n). Worst first, by the first
+    run."""
+    import pandas as pd
+    from . import sentences
+    from .names import name_pattern
+    rows = []
+    for d, lab in zip(dirs, labels):
+        for r in views.predictions(d, split):
+            names = [o["name"] for o in r["objects"]]
+            pred = metrics.relation_triples(r.get("facts_pred"))
+            for rel in metrics._safe_norm(r["facts_true"])["relations"]:
+                sent = next((s for s in sentences.split(r["text"])
+                             if name_pattern(rel[0]).search(s) and name_pattern(rel[2]).search(s)), None)
+                if sent is not None:
+                    rows.append({"run": lab, "phrasing": phrasing(sent, names),
+                                 "ok": metrics.relation_triples({"relations": [rel[:3]]}) <= pred})
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    t = df.groupby(["phrasing", "run"], sort=False).ok.agg(["sum", "count"]).unstack("run")
+    out = pd.DataFrame({col: v for lab in labels for col, v in (
+        (f"{lab} %", (100 * t["sum"][lab] / t["count"][lab]).round(1)), (f"{lab} n", t["count"][lab]))})
+    return out.sort_values(f"{labels[0]} %")
