@@ -30,6 +30,14 @@ engine_all runs default to ``--epochs``; giving ``--naive-epochs`` / ``--all-lay
 lines, the ``wide-sentences`` prompt), which a LoRA learns within a few hundred steps, so the accuracy comparison
 is not between two models that learned nothing; ``--lr`` sets the learning rate of both sides.
 
+LoRA on the top K layers trains far fewer weights, and at the naive side's learning rate it learns less in the
+same examples x epochs. ``--engine-lr`` gives the engine variants their own rate. Choose it without the accuracy
+pairs: sweep with ``--skip-naive --accuracy-eval 0`` and take the rate with the lowest ``final_val_loss`` (the
+engine's validation pairs, seed 1), then run the comparison once with that rate:
+
+    .venv/bin/python benchmarks/train_throughput.py --task sentences --n 512 --epochs 3 --top-k 4 --skip-all-layers \
+        --skip-scratch --skip-naive --engine-lr 1e-2 --out reports/perf/lr_sweep/top4_1e-2.json
+
     .venv/bin/python benchmarks/train_throughput.py --task sentences --n 512 --epochs 1 --lr 2e-3 --top-k 8 \
         --skip-scratch --accuracy-eval 200 --out reports/perf/train_accuracy_sentences.json
 
@@ -355,7 +363,7 @@ def _load_for(a):
 def run_child(kind: str, a, **over) -> dict:
     args = [sys.executable, __file__, "--child", kind, "--n", str(a.n), "--model", a.model, "--repeats", "1",
             "--batch-size", str(a.batch_size), "--accuracy-eval", str(a.accuracy_eval), "--task", a.task,
-            "--lr", str(a.lr or 0)]
+            "--lr", str((a.engine_lr or a.lr or 0) if kind == "engine" else (a.lr or 0))]
     if a.model_dir:
         args += ["--model-dir", a.model_dir]
     for k, v in over.items():
@@ -366,6 +374,7 @@ def run_child(kind: str, a, **over) -> dict:
         print(p.stderr[-3000:], file=sys.stderr)
         return {"error": p.stderr[-2000:]}
     res = json.loads(p.stdout.strip().splitlines()[-1])
+    res["lr"] = float(args[args.index("--lr") + 1]) or _lr(a)
     res["process_s"] = time.time() - t
     res["loadavg_1min_start_end"] = [load0, os.getloadavg()[0]]  # > cpu_count means other jobs shared the CPUs
     print(f"{kind} {over}: {json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in res.items()})}",
@@ -410,7 +419,8 @@ def accuracy_check(V: dict) -> dict:
             "exact_match_diff": eng["final_exact_match"] - naive["final_exact_match"],
             "intervals_overlap": nl <= eh and el <= nh,
             "naive_field_acc": naive["final_field_acc"], "engine_field_acc": eng["final_field_acc"],
-            "n_eval": eng["n_eval"], "epochs": {"naive": naive["epochs"], "engine": eng["epochs"]}}
+            "n_eval": eng["n_eval"], "epochs": {"naive": naive["epochs"], "engine": eng["epochs"]},
+            "lr": {"naive": naive.get("lr"), "engine": eng.get("lr")}}
     return out
 
 
@@ -451,6 +461,10 @@ def main() -> None:
     ap.add_argument("--task", default="synth", choices=["synth", "sentences"],
                     help="training pairs: synthetic offsets (default) or the project's sentence -> facts task")
     ap.add_argument("--lr", type=float, default=0.0, help="learning rate of both sides (0 = the defaults of _lr)")
+    ap.add_argument("--engine-lr", type=float, default=0.0,
+                    help="learning rate of the engine variants only (0 = --lr); choose it on the engine's validation "
+                         "loss (--skip-naive --accuracy-eval 0 sweeps), never on the accuracy pairs")
+    ap.add_argument("--skip-naive", action="store_true", help="engine variants only (a learning-rate sweep)")
     a = ap.parse_args()
     if a.child:
         a.top_k = a.top_k[0] if a.top_k else None
@@ -471,7 +485,7 @@ def main() -> None:
                  "variants": {}, "comparisons": {}}
     t0 = time.time()
     # variants run in alternation --repeats times; per variant the run with the least CPU time is summarised
-    plan = [("naive", "naive", {"epochs": a.naive_epochs})]
+    plan = [] if a.skip_naive else [("naive", "naive", {"epochs": a.naive_epochs})]
     if not a.skip_all_layers:
         plan.append(("engine_all", "engine", {"epochs": a.all_layers_epochs, "top_k": 0}))
     plan += [(f"engine_top{k}", "engine", {"epochs": a.epochs, "top_k": k}) for k in a.top_k]

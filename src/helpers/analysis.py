@@ -168,7 +168,10 @@ def accuracy_check_table():
         res = runs.read_json(p)
         for pair, c in res.get("accuracy_check", {}).items():
             sp = res.get("comparisons", {}).get(pair, {})
+            lr = c.get("lr", {})
             rows.append({"pair": pair, "epochs": c["epochs"]["engine"], "n_eval": c["n_eval"],
+                         "lr naive / engine": " / ".join(str(lr.get(side) or res["args"].get("lr") or "default")
+                                                         for side in ("naive", "engine")),
                          "naive exact match": fmt({"value": c["naive_exact_match"], "ci_low": c["naive_exact_match_ci"][0],
                                                    "ci_high": c["naive_exact_match_ci"][1], "n": c["n_eval"]}),
                          "engine exact match": fmt({"value": c["engine_exact_match"], "ci_low": c["engine_exact_match_ci"][0],
@@ -181,6 +184,21 @@ def accuracy_check_table():
                                                                                   float("nan")), 2),
                          "file": f"reports/perf/{p.name}"})
     return pd.DataFrame(rows)
+
+
+def lr_sweep_table():
+    """The engine's learning-rate sweeps (``reports/perf/lr_sweep/*.json``, ``--skip-naive --accuracy-eval 0``): per
+    variant and rate, the validation loss the rate was chosen on and the training wall time."""
+    import pandas as pd
+    rows = []
+    for p in sorted((paths.REPORTS / "perf" / "lr_sweep").glob("*.json")):
+        res = runs.read_json(p)
+        for name, v in res["variants"].items():
+            if "error" not in v:
+                rows.append({"variant": name, "epochs": v["epochs"], "lr": v.get("lr"),
+                             "final_val_loss": round(v["final_val_loss"], 4), "wall_s": round(v["wall_s"], 1),
+                             "file": f"reports/perf/lr_sweep/{p.name}"})
+    return pd.DataFrame(rows).sort_values(["variant", "lr"]) if rows else pd.DataFrame()
 
 
 def extra_records(probe_dirs: Sequence[Path] = ()) -> list[dict]:
