@@ -196,12 +196,6 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             groups["wide"] = [replace(by_sentence, formulation="scaled-sentences-prefix", prefix=PREFIX), wide,
                               replace(wide, formulation="wide-sentences-more", method="transfer", n_train=0, n_val=0,
                                       train={"source": wide.to_dict()}, eval_sizes=more)]
-            # the same data and budget, each relation written as an x word and a y word (facts style "axes"), so the
-            # model decides both axes of a held-out phrasing ("down and to the left") instead of picking one label;
-            # then scored on the same 5x stories
-            axes = replace(wide, formulation="wide-sentences-axes", style="axes")
-            groups["axes"] = [axes, replace(axes, formulation="wide-sentences-axes-more", method="transfer", n_train=0,
-                                            n_val=0, train={"source": axes.to_dict()}, eval_sizes=more)]
         else:
             # the scaled budget with a legend (symbol = name) and one token per cell (cells separated by spaces)
             groups["scaled"] = [replace(_scaled(b, fixed, "scaled-legend"), style="legend", max_new_tokens=160)]
