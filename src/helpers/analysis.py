@@ -186,19 +186,23 @@ def accuracy_check_table():
     return pd.DataFrame(rows)
 
 
-def lr_sweep_table():
-    """The engine's learning-rate sweeps (``reports/perf/lr_sweep/*.json``, ``--skip-naive --accuracy-eval 0``): per
-    variant and rate, the validation loss the rate was chosen on and the training wall time."""
+def lr_sweep_table(task: str = "sentences", epochs: int = 3):
+    """The engine's validation loss per variant and learning rate, on one task and epoch count: the sweeps
+    (``reports/perf/lr_sweep/*.json``, ``--skip-naive --accuracy-eval 0``) and the engine variants of the accuracy
+    checks (``train_accuracy_*.json``), with the training wall time."""
     import pandas as pd
+    perf = paths.REPORTS / "perf"
     rows = []
-    for p in sorted((paths.REPORTS / "perf" / "lr_sweep").glob("*.json")):
+    for p in sorted(perf.glob("lr_sweep/*.json")) + sorted(perf.glob("train_accuracy_*.json")):
         res = runs.read_json(p)
+        if res["args"].get("task") != task:
+            continue
         for name, v in res["variants"].items():
-            if "error" not in v:
-                rows.append({"variant": name, "epochs": v["epochs"], "lr": v.get("lr"),
+            if name.startswith("engine") and "error" not in v and v.get("epochs") == epochs:
+                rows.append({"variant": name, "epochs": epochs, "lr": v.get("lr") or res["args"].get("lr"),
                              "final_val_loss": round(v["final_val_loss"], 4), "wall_s": round(v["wall_s"], 1),
-                             "file": f"reports/perf/lr_sweep/{p.name}"})
-    return pd.DataFrame(rows).sort_values(["variant", "lr"]) if rows else pd.DataFrame()
+                             "file": str(p.relative_to(paths.REPORTS.parent))})
+    return pd.DataFrame(rows).sort_values(["variant", "lr"]).reset_index(drop=True) if rows else pd.DataFrame()
 
 
 def extra_records(probe_dirs: Sequence[Path] = ()) -> list[dict]:
