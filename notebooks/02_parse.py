@@ -176,15 +176,23 @@ if len(run.get("wide", [])) > 2:
 # and to the right" -> `right`). The examples above show both.
 
 # %% [markdown]
-# ## 8. Which held-out phrasings fail
+# ## 8. Held-out phrasings: one word per axis
 # Per held-out phrasing (its names replaced by X), for the `wide-sentences` model on the five-times-larger sample:
 # the share of sentences whose stated relation is among the model's facts, and their count. The failures keep one
 # axis of a diagonal ("down and to the left" -> `left`), flip one ("sits in the same column as X, higher up" ->
 # `below`) or add one ("level with X, on its right side" -> `lower-right`): each is one choice among nine labels
-# made in one go. The facts style `axes` (each relation written as an x word and a y word, `formats`) is the
-# format built to test this; it has no run in this report yet.
+# made in one go. `wide-sentences-axes` has the same data, training and prompt prefix, but writes each relation as
+# an x word and a y word (`left down` for lower-left; `formats` style `axes`), so the model must say something
+# about each axis. `wide-sentences-axes-more` scores it on the same larger sample.
 
 # %%
-if len(run.get("wide", [])) > 2:
+if run.get("axes"):
     from helpers import analysis
-    display(analysis.phrasing_accuracy([run["wide"][2]], ["wide-sentences-more"]))
+    display(analysis.phrasing_accuracy([run["wide"][2], run["axes"][1]], ["wide-sentences", "wide-sentences-axes"]))
+    labels = ["wide-sentences", "wide-sentences-axes"]
+    display(views.all_splits([run["wide"][1], run["axes"][0]], labels, "02_axes", show_targets=True))
+    display(Markdown(analysis.split_findings([run["wide"][1], run["axes"][0]], labels)))
+    display(Markdown(analysis.split_findings([run["wide"][2], run["axes"][1]],
+                                             ["wide-sentences-more", "wide-sentences-axes-more"])))
+    display(views.targets(run["axes"][0], metric="triple_f1"))
+    views.examples(run["axes"][1], split="test_templates", n=2, wrong_only=True)

@@ -145,8 +145,7 @@ else:
 # `in-domain-sentences-prefix` is the same with the prompt prefix of 02_parse section 7. Without it the sentence's
 # first agent is the sequence's first token, and the model copies it wrongly for one template family ("F presents
 # lower right to H." -> `L | lower-right | H`). It is scored on 100 stories per k; the first 50 are those of the
-# other runs. `in-domain-sentences-prefix-more` is the same trained model on 200 stories per k and
-# `in-domain-sentences-prefix-half` on half of each validation file (500 stories per k; nothing trained in either).
+# other runs. `in-domain-sentences-prefix-more` is the same trained model on 200 stories per k (nothing trained).
 # The *transfer* protocol: a facts model of 02_parse reads each StepGame story unchanged, one sentence at a time;
 # the reference solver builds the map from its facts, and the asked relation is read off that map. Nothing is
 # trained on StepGame. `transfer-facts` uses `scaled-sentences` (our generator's phrasings as they are).
