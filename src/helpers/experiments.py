@@ -148,8 +148,8 @@ def _finetune(exp: Experiment, d: Path, train_ex: list[dict], val_ex: list[dict]
 
 def sentence_reading(style: str, data: dict) -> str:
     """How a run reads a story: ``"facts"`` (facts styles ``sentences``/``axes``: one sentence at a time, facts
-    lines joined),
-    ``"stepgame"`` (StepGame's ``sentences`` mode: relation lines laid out by unit steps) or ``""`` (whole story)."""
+    lines joined), ``"stepgame"`` (StepGame's ``sentences`` mode: relation lines laid out by unit steps) or ``""``
+    (the whole story at once)."""
     return "stepgame" if data.get("mode") == "sentences" else "facts" if style in SENTENCE_STYLES else ""
 
 
