@@ -154,6 +154,8 @@ else:
 # `transfer-wide-steps` reads the same way, but joins the model's relation lines with StepGame's unit-step rule, as
 # `in-domain-sentences` does. Our facts are qualitative ("upper-left" = further left and higher, by any distance),
 # so solving a StepGame chain qualitatively leaves columns and rows open that unit steps fix.
+# `transfer-axes-steps` is the same reading with `wide-sentences-axes` (02_parse section 8), the model that writes
+# each relation as an x word and a y word; its lines are read back as labels before the unit steps.
 
 # %%
 if sg_runs:

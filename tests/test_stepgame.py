@@ -147,5 +147,7 @@ def test_story_from_sentences_names_the_agents_when_the_item_does_not():
     assert sg.story_from_sentences({"story": ["s1", "s2"]}, outs) == given
     assert given.splitlines()[:2] == ["A | left | B", "C | above | B"] and "C 1 1" in given
     assert sg.story_from_sentences({"story": ["s1"]}, ["nothing useful"]) == ""
+    axes = [o.replace("| left |", "| left same |").replace("| above |", "| same up |") for o in outs]
+    assert sg.story_from_sentences({"story": ["s1", "s2"]}, axes) == given  # relations as axis words
     assert sg.asked_agents("What is the relation of the agent X to the agent Y?") == ["X", "Y"]
     assert sg.asked_agents("Where is X?") == []

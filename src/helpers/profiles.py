@@ -269,6 +269,10 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
     sg_wide = next(e for e in transfer if e.experiment == "stepgame" and e.formulation == "transfer-wide")
     transfer.append(replace(sg_wide, formulation="transfer-wide-steps", fmt="coords", style="stated",
                             data={**sg_wide.data, "mode": "sentences"}))
+    # the same with the model that writes each relation as an x word and a y word (parse, wide-sentences-axes)
+    axes = parse["axes"][0]
+    transfer.append(replace(transfer[-1], formulation="transfer-axes-steps", train={"source": axes.to_dict()},
+                            prefix=axes.prefix))
     return {"stepgame": exps, "babi": babi, "transfer": transfer}
 
 

@@ -593,7 +593,17 @@ def layout_from_facts(facts: Sequence[Fact], item: Mapping, agents: Sequence[str
 
 
 # ------------------------------------------------------------------ sentence by sentence (the "sentences" mode)
-_REL_LINE = re.compile(r"^\s*(\S+)\s*\|\s*([a-z-]+)\s*\|\s*(\S+)\s*$")
+_REL_LINE = re.compile(r"^\s*(\S+)\s*\|\s*([a-z-]+(?: [a-z]+)?)\s*\|\s*(\S+)\s*$")
+
+
+def _relation_of(words: str) -> str | None:
+    """A relation line's middle part: a label, or an x word and a y word (the facts style ``axes``); None else."""
+    if words in world.RELATIONS:
+        return words
+    try:
+        return world.relation_of_axis_words(words)
+    except ValueError:
+        return None
 
 
 def _example(ex_id: str, split: str, text: str, names: Sequence[str], lay: Mapping[str, list[int]],
@@ -647,7 +657,8 @@ def story_sentences(text: str) -> list[str]:
 
 def story_from_sentences(item: Mapping, outputs: Sequence[str]) -> str:
     """A story's map from per-sentence model outputs (one per sentence of ``item["story"]``): every
-    ``A | relation | B`` line the model wrote, then the coordinates of the story's agents laid out from those
+    ``A | relation | B`` line the model wrote (the relation as a label or as axis words, written back as a label),
+    then the coordinates of the story's agents laid out from those
     relations (unit steps, first fact wins, as for the reader); agents no line links get their own component.
     Without ``item["agents"]`` the agents are those the lines name, in order; without ``item["asked"]`` the map
     starts from the first agent's component."""
@@ -655,9 +666,10 @@ def story_from_sentences(item: Mapping, outputs: Sequence[str]) -> str:
     for i, out in enumerate(outputs):
         for ln in out.splitlines():
             m = _REL_LINE.match(ln)
-            if m and m.group(2) in world.RELATIONS:
-                facts.append(Fact(m.group(1), m.group(2), m.group(3), i, "model"))
-                lines.append(f"{m.group(1)} | {m.group(2)} | {m.group(3)}")
+            rel = _relation_of(m.group(2)) if m else None
+            if rel:
+                facts.append(Fact(m.group(1), rel, m.group(3), i, "model"))
+                lines.append(f"{m.group(1)} | {rel} | {m.group(3)}")
     agents = list(item.get("agents") or dict.fromkeys(n for f in facts for n in (f.a, f.b)))
     if not agents:
         return "\n".join(lines)
