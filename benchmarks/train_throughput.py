@@ -192,9 +192,14 @@ def _threads() -> int:
     return int(os.environ.get("SWM_THREADS", os.cpu_count() or 1))
 
 
+def _default_lr(method: str) -> float:
+    """2e-4 for LoRA, 1e-3 for full training from scratch."""
+    return 2e-4 if method == "lora" else 1e-3
+
+
 def _lr(a) -> float:
-    """The learning rate both sides use: ``--lr``, else 2e-4 for LoRA, 1e-3 for full training from scratch."""
-    return a.lr if a.lr else 2e-4 if a.method == "lora" else 1e-3
+    """The learning rate both sides use: ``--lr``, else :func:`_default_lr`."""
+    return a.lr if a.lr else _default_lr(a.method)
 
 
 def child_naive(a) -> dict:
@@ -361,9 +366,10 @@ def _load_for(a):
 
 # ------------------------------------------------------------------------------------------ parent
 def run_child(kind: str, a, **over) -> dict:
+    lr = (a.engine_lr or a.lr) if kind == "engine" else a.lr  # 0 = the child's default
     args = [sys.executable, __file__, "--child", kind, "--n", str(a.n), "--model", a.model, "--repeats", "1",
             "--batch-size", str(a.batch_size), "--accuracy-eval", str(a.accuracy_eval), "--task", a.task,
-            "--lr", str((a.engine_lr or a.lr or 0) if kind == "engine" else (a.lr or 0))]
+            "--lr", str(lr or 0)]
     if a.model_dir:
         args += ["--model-dir", a.model_dir]
     for k, v in over.items():
@@ -374,7 +380,7 @@ def run_child(kind: str, a, **over) -> dict:
         print(p.stderr[-3000:], file=sys.stderr)
         return {"error": p.stderr[-2000:]}
     res = json.loads(p.stdout.strip().splitlines()[-1])
-    res["lr"] = float(args[args.index("--lr") + 1]) or _lr(a)
+    res["lr"] = lr or _default_lr(over.get("method", a.method))
     res["process_s"] = time.time() - t
     res["loadavg_1min_start_end"] = [load0, os.getloadavg()[0]]  # > cpu_count means other jobs shared the CPUs
     print(f"{kind} {over}: {json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in res.items()})}",

@@ -141,7 +141,8 @@ def test_stepgame_same_stories_compares_on_the_common_prefix(tmp_path):
 def test_stepgame_same_stories_leaves_out_a_rescoring_of_a_listed_model(tmp_path, monkeypatch):
     """A transfer run whose source run is listed only re-scores that model on more stories: not compared again."""
     monkeypatch.setattr(paths, "RUNS", tmp_path)
-    src = {"experiment": "stepgame", "formulation": "trained"}
+    from helpers.experiments import Experiment
+    src = Experiment(experiment="stepgame", formulation="trained").to_dict()
     a = runs.run_dir("stepgame", src)
     more = tmp_path / "more"
     for d, col in ((a, [True, False]), (more, [True, False, False, False, False, False])):

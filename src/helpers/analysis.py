@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import metrics, paths, plots, runs, views
-from .formats import SENTENCE_STYLES
+from .formats import SENTENCE_STYLES, normalize_facts
 
 
 def _stat(d: Path, metric: str = "relation_acc", split: str = "test_iid") -> dict | None:
@@ -305,7 +305,7 @@ def phrasing_accuracy(dirs: Sequence[Path], labels: Sequence[str], split: str = 
         for r in views.predictions(d, split):
             names = [o["name"] for o in r["objects"]]
             pred = metrics.relation_triples(r.get("facts_pred"))
-            for rel in metrics._safe_norm(r["facts_true"])["relations"]:
+            for rel in normalize_facts(r["facts_true"])["relations"]:
                 sent = next((s for s in sentences.split(r["text"])
                              if name_pattern(rel[0]).search(s) and name_pattern(rel[2]).search(s)), None)
                 if sent is not None:

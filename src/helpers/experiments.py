@@ -170,8 +170,7 @@ def read_by_sentence(generate, examples: list[dict], reading: str, fmt: str, sty
     for (i, _), o in zip(units, outs):
         per[i].append(o)
     if reading == "stepgame":
-        return [stepgame.story_from_sentences(ex.get("stepgame") or {"story": split(ex)}, per[i])
-                for i, ex in enumerate(examples)]
+        return [stepgame.story_from_sentences(ex["stepgame"], per[i]) for i, ex in enumerate(examples)]
     return [sentences.join(per[i]) for i in range(len(examples))]
 
 
@@ -184,6 +183,13 @@ def _by_sentence(predict, exp: Experiment, prompt: Experiment | None = None):
         return predict
     pe = prompt or exp
     return lambda prompts, examples: read_by_sentence(predict, examples, reading, pe.fmt, pe.style, pe.prefix)
+
+
+def transfer_source(cfg: dict) -> Experiment | None:
+    """The experiment whose trained model a run applies, from the run's ``config.json`` (None unless it is a
+    ``transfer`` run with a source); its folder is ``runs.run_dir(src.experiment, src.to_dict())``."""
+    src = (cfg.get("train") or {}).get("source") if cfg.get("method") == "transfer" else None
+    return Experiment.from_dict(src) if isinstance(src, dict) else None
 
 
 def source_of(exp: Experiment) -> Experiment:

@@ -280,10 +280,27 @@ def stepgame_same_stories(model_runs: Mapping[str, Path]):
 
 def _rescores(md: Path) -> Path | None:
     """The run folder whose trained model a transfer run applies (None for other runs)."""
+    from .experiments import transfer_source
     p = Path(md) / "config.json"
-    cfg = runs.read_json(p) if p.exists() else {}
-    src = (cfg.get("train") or {}).get("source") if cfg.get("method") == "transfer" else None
-    return runs.run_dir(src["experiment"], src).resolve() if isinstance(src, dict) else None
+    src = transfer_source(runs.read_json(p)) if p.exists() else None
+    return runs.run_dir(src.experiment, src.to_dict()).resolve() if src else None
+
+
+def _scored_stories(md: Path) -> dict[int, list[tuple[dict, bool]]]:
+    """Per k: the StepGame items a model run scored (from its dataset) and whether it got each right, in the run's
+    prediction order; a k whose dataset file is absent is left out."""
+    res = runs.read_json(Path(md) / "results.json")
+    data = paths.DATA / res["dataset"]
+    by_split: dict[str, list[dict]] = {}
+    for r in runs.read_jsonl(Path(md) / "predictions.jsonl"):
+        by_split.setdefault(r["split"], []).append(r)
+    out = {}
+    for k in STEPGAME_KS:
+        s = f"valid_k{k}"
+        if (data / f"{s}.jsonl").exists():
+            items = {e["id"]: e["stepgame"] for e in runs.read_jsonl(data / f"{s}.jsonl")}
+            out[k] = [(items[r["id"]], bool(r["queries"][0].get("correct"))) for r in by_split.get(s, [])]
+    return out
 
 
 def stepgame_vs_ceiling(md: Path):
@@ -291,24 +308,17 @@ def stepgame_vs_ceiling(md: Path):
     hand-written reader with inverted templates read as labelled on the same stories (the in-domain ceiling: the
     ambiguous templates' labels are not determined by the text), and whether each meets the per-k target."""
     import pandas as pd
-    res = runs.read_json(Path(md) / "results.json")
-    data = paths.DATA / res["dataset"]
-    oks: dict[str, dict[str, bool]] = {}
-    for r in runs.read_jsonl(Path(md) / "predictions.jsonl"):
-        oks.setdefault(r["split"], {})[r["id"]] = bool(r["queries"][0].get("correct"))
     rows = []
-    for k in STEPGAME_KS:
-        s = f"valid_k{k}"
-        if s not in oks or not (data / f"{s}.jsonl").exists():
+    for k, scored in _scored_stories(md).items():
+        if not scored:
             continue
-        items = [e["stepgame"] for e in runs.read_jsonl(data / f"{s}.jsonl") if e["id"] in oks[s]]
-        n, c = len(oks[s]), sum(oks[s].values())
-        reader = sum(stepgame.predict(it, as_labelled=True) == it["label"] for it in items)
+        n, c = len(scored), sum(ok for _, ok in scored)
+        reader = sum(stepgame.predict(it, as_labelled=True) == it["label"] for it, _ in scored)
         lo, hi = metrics.wilson(c, n)
         rows.append({"k": k, "n": n, "model %": round(100 * c / n, 1), "95% interval": f"[{100 * lo:.1f}, {100 * hi:.1f}]",
-                     "reader as labelled % (ceiling)": round(100 * reader / len(items), 1),
+                     "reader as labelled % (ceiling)": round(100 * reader / n, 1),
                      f"model >= {100 * targets.STEPGAME_PER_K:.0f}%": c / n >= targets.STEPGAME_PER_K,
-                     f"ceiling >= {100 * targets.STEPGAME_PER_K:.0f}%": reader / len(items) >= targets.STEPGAME_PER_K})
+                     f"ceiling >= {100 * targets.STEPGAME_PER_K:.0f}%": reader / n >= targets.STEPGAME_PER_K})
     return pd.DataFrame(rows).set_index("k") if rows else pd.DataFrame()
 
 
@@ -320,21 +330,11 @@ def stepgame_error_sources(model_runs: Mapping[str, Path]):
     import pandas as pd
     rows = []
     for label, md in model_runs.items():
-        res = runs.read_json(Path(md) / "results.json")
-        data = paths.DATA / res["dataset"]
-        by_split: dict[str, list[dict]] = {}
-        for r in runs.read_jsonl(Path(md) / "predictions.jsonl"):
-            by_split.setdefault(r["split"], []).append(r)
-        for k in STEPGAME_KS:
-            s = f"valid_k{k}"
-            if not (data / f"{s}.jsonl").exists():
-                continue
-            items = {e["id"]: e["stepgame"] for e in runs.read_jsonl(data / f"{s}.jsonl")}
-            preds = by_split.get(s, [])
-            wrong = [items[r["id"]] for r in preds if not r["queries"][0].get("correct")]
+        for k, scored in _scored_stories(md).items():
+            wrong = [it for it, ok in scored if not ok]
             own = sum(stepgame.predict(it, as_labelled=True) == it["label"] for it in wrong)
             literal = sum(stepgame.predict(it) != it["label"] for it in wrong)
-            rows.append({"run": label, "k": k, "n": len(preds), "wrong": len(wrong),
+            rows.append({"run": label, "k": k, "n": len(scored), "wrong": len(wrong),
                          "reader (as labelled) also wrong": len(wrong) - own, "model's own misreadings": own,
                          "literal reader also wrong": literal})
     return pd.DataFrame(rows)

@@ -52,7 +52,8 @@ class Predictor:
 def load_run(run_dir: str | Path, device: str | None = None) -> Predictor:
     """Load the run's model and settings; raises PredictError with one readable sentence."""
     from . import models
-    from .experiments import sentence_reading
+    from . import runs
+    from .experiments import sentence_reading, transfer_source
     d = Path(run_dir)
     if not (d / "config.json").exists():
         raise PredictError(f"{d} is not a run folder (no config.json); pass --run runs/<experiment>/<hash>")
@@ -60,12 +61,8 @@ def load_run(run_dir: str | Path, device: str | None = None) -> Predictor:
         cfg = json.loads((d / "config.json").read_text())
     except ValueError as e:
         raise PredictError(f"{d / 'config.json'} is not valid JSON ({e})") from None
-    mdir, src = d / "model", None
-    if cfg.get("method") == "transfer" and isinstance((cfg.get("train") or {}).get("source"), dict):
-        from . import runs
-        from .experiments import Experiment
-        src = Experiment.from_dict(cfg["train"]["source"])
-        mdir = runs.run_dir(src.experiment, src.to_dict()) / "model"
+    src = transfer_source(cfg)
+    mdir = runs.run_dir(src.experiment, src.to_dict()) / "model" if src else d / "model"
     if not mdir.is_dir():
         raise PredictError(f"run {d} has no saved model folder {mdir} (models are not committed: run the experiment "
                            f"to train it; a run of method 'rule', 'prior' or 'chance' has no model)")

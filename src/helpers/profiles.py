@@ -3,8 +3,8 @@
 * ``smoke``   - tiny-random model and tens of examples: exercises every code path in minutes (tests).
 * ``default`` - sized for a 2-core CPU: SmolLM2-135M with LoRA on its top 4 layers (frozen prefix cached) at the
   seed's budget for every run, the from-scratch Llama as the "does pretraining matter" control, a learning
-  curve from 100 to 10000 examples (coordinates, canonical targets); the scaled fix (3000 stories, LoRA on the top 8 layers) for facts and
-  coordinates, and the in-domain StepGame / bAbI runs at the same scaled LoRA settings.
+  curve from 100 to 10000 examples (coordinates, canonical targets); the scaled fix (3000 stories, LoRA on the
+  top 8 layers) for facts and coordinates, and the in-domain StepGame / bAbI runs at the same scaled LoRA settings.
 * ``full``    - the seed's budgets and every ablation on the pretrained model (a GPU is advised); pass
   ``MODEL=meta-llama/Llama-3.2-1B`` to replicate the seed's exact model.
 """
