@@ -145,7 +145,9 @@ else:
 # `in-domain-sentences-prefix` is the same with the prompt prefix of 02_parse section 7. Without it the sentence's
 # first agent is the sequence's first token, and the model copies it wrongly for one template family ("F presents
 # lower right to H." -> `L | lower-right | H`). It is scored on 100 stories per k; the first 50 are those of the
-# other runs. `in-domain-sentences-prefix-more` is the same trained model on 200 stories per k (nothing trained).
+# other runs. `in-domain-sentences-prefix-more` is the same trained model on 200 stories per k (nothing trained),
+# and `in-domain-sentences-prefix-10x` on 500 per k; the latter stops generating after the relation line (the only
+# part of each sentence's output the join reads) and generates a sentence that recurs in a k's stories once.
 # The *transfer* protocol: a facts model of 02_parse reads each StepGame story unchanged, one sentence at a time;
 # the reference solver builds the map from its facts, and the asked relation is read off that map. Nothing is
 # trained on StepGame. `transfer-facts` uses `scaled-sentences` (our generator's phrasings as they are).
@@ -180,7 +182,8 @@ if sg_runs:
 
 # %%
 if sg_runs:
-    display(outside.stepgame_vs_ceiling(experiments.run(outside_plan["stepgame"][-1])))
+    most = next(e for e in outside_plan["stepgame"] if e.formulation == "in-domain-sentences-prefix-10x")
+    display(outside.stepgame_vs_ceiling(experiments.run(most)))
 
 # %% [markdown]
 # Where the errors come from: a model's wrong stories, split by whether the hand-written reader gets the same story
@@ -196,7 +199,8 @@ if sg_runs:
 # Cost of the formulations on this machine: prediction seconds per story and tokens per story of the stored output.
 # For the sentence-by-sentence runs the stored output is the model's relation lines plus the coordinates code laid
 # out; the two-agent maps the model also wrote for each sentence are not stored, so their token count is a lower
-# bound, while their seconds per story cover everything.
+# bound, while their seconds per story cover everything. `in-domain-sentences-prefix-10x` generates less per
+# sentence (see above), so its seconds per story are not comparable with the other runs'.
 
 # %%
 if sg_runs:

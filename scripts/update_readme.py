@@ -61,7 +61,7 @@ def profiles_block() -> str:
 
 FORMULATIONS = ("fixed", "scaled", "scaled-stated", "scaled-mix", "scaled-sentences", "scaled-sentences-prefix",
                 "wide-sentences", "wide-sentences-more", "wide-sentences-axes", "wide-sentences-axes-more",
-                "scaled-legend")
+                "scaled-legend", "scaled-legend-verify")
 """The formulations whose targets the README lists (those run on every split or on the seed's setting)."""
 
 
@@ -113,7 +113,9 @@ def results_block() -> str:
                          f"targets ({', '.join(met) or 'none'}).")
         valid = by.get(("grid", form, "smollm2-135m", "test_iid"), {}).get("validity")
         if valid:
-            lines.append(f"- grid, `{form}`: validity {pct(valid)}: target ({pct1(T.GRID_VALIDITY)}) "
+            how = " with sample-and-verify (up to 8 samples where greedy is invalid; 03 section 5)" if \
+                form.endswith("-verify") else ""
+            lines.append(f"- grid, `{form}`{how}: validity {pct(valid)}: target ({pct1(T.GRID_VALIDITY)}) "
                          f"{'met' if valid['value'] >= T.GRID_VALIDITY else 'missed'}.")
     gen = [(k, ms) for k, ms in sorted(by.items()) if k[1] in FORMULATIONS + ("fixed-rule", "fixed-scratch")
            and k[0] in ("coords", "parse") and k[3] != "test_iid" and "relation_acc" in ms]

@@ -42,12 +42,15 @@ class Experiment:
     eval_batch_size: int = 32
     seed: int = 0
     prefix: str = ""                # text before the story in the prompt (see formats.make_prompt)
+    verify: int = 0                 # sample-and-verify: samples drawn for an output the format reader rejects
 
     def to_dict(self) -> dict:
-        """All fields; ``prefix`` only when set, so the runs made before it existed keep their hashes."""
+        """All fields; ``prefix`` and ``verify`` only when set, so the runs made before they existed keep their
+        hashes."""
         d = dataclasses.asdict(self)
-        if not d["prefix"]:
-            del d["prefix"]
+        for k in ("prefix", "verify"):
+            if not d[k]:
+                del d[k]
         return d
 
     @classmethod
@@ -153,19 +156,25 @@ def sentence_reading(style: str, data: dict) -> str:
     return "stepgame" if data.get("mode") == "sentences" else "facts" if style in SENTENCE_STYLES else ""
 
 
-def read_by_sentence(generate, examples: list[dict], reading: str, fmt: str, style: str, prefix: str = "") -> list[str]:
+def read_by_sentence(generate, examples: list[dict], reading: str, fmt: str, style: str, prefix: str = "",
+                     unique: bool = True) -> list[str]:
     """One output per story from one model call per sentence: ``generate(prompts, examples) -> outputs`` is called
     once for all sentences (prompted with ``fmt``/``style``/``prefix``), then the outputs are joined per story as
     :func:`sentence_reading` names. StepGame stories are split by their ``stepgame`` item's sentence list (else
-    :func:`helpers.sentences.split`), and their map is laid out from that item (agents, asked agents)."""
+    :func:`helpers.sentences.split`), and their map is laid out from that item (agents, asked agents).
+    ``unique``: a prompt that occurs several times is generated once (right when the output depends on the prompt
+    alone: greedy and not constrained by the example's names)."""
     from . import sentences, stepgame
     from .formats import example_prompt
 
     def split(ex: dict) -> list[str]:
         return [t.strip() for t in ex["stepgame"]["story"]] if "stepgame" in ex else sentences.split(ex["text"])
     units = [(i, s) for i, ex in enumerate(examples) for s in split(ex)]
-    outs = generate([example_prompt({**examples[i], "text": s}, fmt, style, prefix) for i, s in units],
-                    [examples[i] for i, _ in units])
+    prompts = [example_prompt({**examples[i], "text": s}, fmt, style, prefix) for i, s in units]
+    first = {p: u for u, p in reversed(list(enumerate(prompts)))} if unique else {}
+    todo = sorted(first.values()) if unique else range(len(units))
+    done = dict(zip(todo, generate([prompts[u] for u in todo], [examples[units[u][0]] for u in todo])))
+    outs = [done[first[p]] if unique else done[u] for u, p in enumerate(prompts)]
     per: dict[int, list[str]] = {i: [] for i in range(len(examples))}
     for (i, _), o in zip(units, outs):
         per[i].append(o)
@@ -182,7 +191,8 @@ def _by_sentence(predict, exp: Experiment, prompt: Experiment | None = None):
     if not reading:
         return predict
     pe = prompt or exp
-    return lambda prompts, examples: read_by_sentence(predict, examples, reading, pe.fmt, pe.style, pe.prefix)
+    return lambda prompts, examples: read_by_sentence(predict, examples, reading, pe.fmt, pe.style, pe.prefix,
+                                                      unique=not exp.constrain)
 
 
 def transfer_source(cfg: dict) -> Experiment | None:
@@ -200,8 +210,11 @@ def source_of(exp: Experiment) -> Experiment:
     return Experiment.from_dict(src)
 
 
-def _transfer(exp: Experiment, timer: runs.Timer):
-    """A model fine-tuned on another experiment (our generator), applied unchanged to this one's stories."""
+def _transfer(exp: Experiment, timer: runs.Timer, d: Path):
+    """A model fine-tuned on another experiment (our generator), applied unchanged to this one's stories. With
+    ``exp.verify`` (whole stories only): greedy first, and for an output the format reader rejects, up to
+    ``exp.verify`` samples (temperature 0.8), keeping the first it accepts (``infer.sample_and_verify``); each
+    story's try (0 greedy, k the k-th sample, -1 none accepted) goes to ``verify.json``."""
     from . import infer, predict as P
     src = source_of(exp)
     sd = run(src)
@@ -218,9 +231,21 @@ def _transfer(exp: Experiment, timer: runs.Timer):
     # how the (joined) output is read, e.g. facts lines joined with StepGame's unit-step rule and read as coordinates
     by = _by_sentence(generate, exp, prompt=src)
     if by is not generate:
+        if exp.verify:
+            raise ValueError(f"{exp.label}: sample-and-verify reads whole stories, not one sentence at a time")
         return by
-    from .formats import example_prompt
-    return lambda prompts, examples: generate(
+    from .formats import example_prompt, read_target
+    tries: dict[str, int] = {}
+
+    def verified(prompts: list[str], examples: list[dict]) -> list[str]:
+        texts, got = infer.sample_and_verify(
+            p.tok, p.model, prompts, exp.max_new_tokens, n=exp.verify, batch_size=exp.eval_batch_size,
+            verify=lambda i, t: read_target(t, exp.fmt, examples[i], style=exp.style).valid)
+        tries.update({ex["id"]: k for ex, k in zip(examples, got)})
+        runs.write_json(d / "verify.json", tries)
+        return texts
+    gen = verified if exp.verify else generate
+    return lambda prompts, examples: gen(
         [example_prompt(ex, src.fmt, src.style, src.prefix) for ex in examples], examples)
 
 
@@ -323,6 +348,9 @@ def run(exp: Experiment, force: bool = False, verbose: bool = True) -> Path:
     """Run one experiment end to end (reusing a complete run folder) and return its folder."""
     if exp.method not in METHODS:
         raise ValueError(f"unknown method {exp.method!r}; choose one of {METHODS}")
+    if exp.verify and exp.method != "transfer":
+        raise ValueError(f"{exp.label}: sample-and-verify (verify={exp.verify}) re-scores a trained model; use "
+                         f"method 'transfer' with train={{'source': ...}}")
     config = exp.to_dict()
     d, done = runs.start(exp.experiment, config, force=force)
     if done:
@@ -343,7 +371,7 @@ def run(exp: Experiment, force: bool = False, verbose: bool = True) -> Path:
     if exp.method == "finetune":
         predict = _finetune(exp, d, train_ex, val_ex, timer)
     elif exp.method == "transfer":
-        predict = _transfer(exp, timer)
+        predict = _transfer(exp, timer, d)
     elif exp.method == "fewshot":
         predict = _fewshot(exp, train_ex, timer)
     elif exp.method == "rule":

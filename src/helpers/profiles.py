@@ -204,7 +204,12 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
                                             n_val=0, train={"source": axes.to_dict()}, eval_sizes=more)]
         else:
             # the scaled budget with a legend (symbol = name) and one token per cell (cells separated by spaces)
-            groups["scaled"] = [replace(_scaled(b, fixed, "scaled-legend"), style="legend", max_new_tokens=160)]
+            legend = replace(_scaled(b, fixed, "scaled-legend"), style="legend", max_new_tokens=160)
+            groups["scaled"] = [legend]
+            # the same trained model with sample-and-verify (reported apart from greedy decoding): for a grid the
+            # format reader rejects, up to 8 samples, keeping the first valid one
+            groups["verify"] = [replace(legend, formulation="scaled-legend-verify", method="transfer", n_train=0,
+                                        n_val=0, train={"source": legend.to_dict()}, verify=8)]
         return groups
     raise ValueError(f"unknown notebook {notebook!r}; use parse, grid or coords")
 
@@ -237,6 +242,10 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
     exps.append(replace(exps[-1], formulation="in-domain-sentences-prefix-more", method="transfer", n_train=0,
                         n_val=0, train={"source": exps[-1].to_dict()},
                         eval_sizes={f"valid_k{k}": 4 * sg["n_per_k"] for k in range(1, 11)}))
+    # and on 10x the stories per k (the first are those above). The join reads only the relation line the model
+    # writes first (at most 8 tokens), so generation stops after 10 tokens instead of also writing the two-agent map
+    exps.append(replace(exps[-1], formulation="in-domain-sentences-prefix-10x", max_new_tokens=10,
+                        eval_sizes={f"valid_k{k}": 10 * sg["n_per_k"] for k in range(1, 11)}))
     # bAbI 17/19: trained on the 10k file minus the held-out stories the rule reader is scored on
     bb = b["babi"]
     babi = [Experiment(experiment=f"babi{t}", formulation="in-domain", model=b["llm"], fmt="coords",
