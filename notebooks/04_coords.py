@@ -34,7 +34,7 @@ MODEL = None  # None = the profile's model (SmolLM2-135M); or an HF id / local d
 import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers import experiments, profiles, views
+from helpers import analysis, experiments, profiles, views
 from helpers.settings import plot_style
 
 plot_style()
@@ -167,3 +167,46 @@ views.confusions(run["replication"] + run["fixed"], ["seed replication", "fixed"
 
 # %%
 views.examples(run["scaled"][0], split="test_iid", n=3, wrong_only=True)
+
+# %% [markdown]
+# ### Reading or combining? Where the intermediate representations break
+# Both scaled runs write relation lines before the map. Each story's lines can be checked against the true map, and
+# the written map against the model's own lines, which separates two skills: reading the relations off the text,
+# and combining them into coordinates. "Every query right, lines all right" is the map's accuracy when the lines
+# are right.
+
+# %%
+analysis.intermediate_agreement(run["scaled"], ["scaled: all relations first", "scaled: stated relations first"])
+
+# %% [markdown]
+# The two runs fail at opposite steps. Written in the text's order (`scaled-stated`), the relations are read
+# right in most stories, but the map rarely agrees with them: the model does not combine relations listed in the
+# text's order into coordinates. Written for every pair in the objects' order (`scaled`), the map agrees with the
+# lines in most stories, and is right in nearly every story whose lines are right. What fails there is the lines.
+# Scored line by line, they split by how the text states each pair:
+
+# %%
+analysis.line_orientation(run["scaled"][0])
+
+# %% [markdown]
+# A pair the text states in the line's order only has to be copied. A pair stated the other way round ("the
+# sunflower is above the chapel" -> `the chapel | below | a sunflower`) has to be inverted, and that is where
+# most lines go wrong. The facts formulation (02_parse) avoids both steps: the model only copies what each sentence
+# says, and code combines the facts.
+
+# %% [markdown]
+# ### Both steps written out (`scaled-stated-pairs`)
+# A test of that reading: the target first writes the stated relations (what `scaled-stated` reads well), then
+# every pair in the objects' order (now a copy or an inversion of a line the model has just written, not of a
+# sentence), then the coordinates. Same data, budget and splits as the other scaled runs; only the target changes.
+
+# %%
+if run.get("stated_pairs"):
+    sp_dirs = run["scaled"] + run["stated_pairs"]
+    sp_labels = ["scaled: all relations first", "scaled: stated relations first", "scaled: stated, then pairs"]
+    display(analysis.intermediate_agreement(sp_dirs, sp_labels))
+    display(analysis.line_orientation(run["stated_pairs"][0]))
+    display(views.targets(run["stated_pairs"][0]))
+    views.all_splits(run["fixed"] + sp_dirs + run["fixed_baselines"],
+                     [views.label_of(d) for d in run["fixed"] + sp_dirs + run["fixed_baselines"]],
+                     "04_stated_pairs_splits", show_targets=True)

@@ -97,6 +97,17 @@ def test_write_coords_stated_relations_first():
     assert multi.count("State2:") == 1 and "|" not in "".join(multi[multi.index("State2:"):])
 
 
+def test_write_coords_stated_then_pairs_then_map():
+    """'stated-pairs': the text's relations as stated, then every pair in object order (a stated pair copied, the
+    other inverted), then the map; ``relation_lines`` reads all the lines back with their names resolved."""
+    lines = write_target(ex_qual(), "coords", style="stated-pairs").splitlines()
+    assert lines == ["Alice | above | the house", "Rabbit | right | the house", "Alice | above | the house",
+                     "Alice | upper-left | Rabbit", "the house | left | Rabbit", "Alice 1 3", "the house 1 1",
+                     "Rabbit 3 1"]
+    assert formats.relation_lines("\n".join(lines[:2] + ["house | nowhere | Bob"]), ex_qual()) == [
+        ("Alice", "above", "the house"), ("Rabbit", "right", "the house"), ("the house", None, None)]
+
+
 def test_write_multi_state_grid_with_shared_cells():
     g = write_target(ex_multi(), "grid")
     assert g == ("State1:\n....\nBX..\n....\nC@X\n"
@@ -117,7 +128,7 @@ def test_write_facts_compact():
 
 @pytest.mark.parametrize("make", EXAMPLES)
 @pytest.mark.parametrize("fmt,style", [("coords", "compact"), ("coords", "relations"), ("coords", "stated"),
-                                       ("grid", "compact"), ("grid", "legend")])
+                                       ("coords", "stated-pairs"), ("grid", "compact"), ("grid", "legend")])
 @pytest.mark.parametrize("target", ["canonical", "random"])
 def test_roundtrip_maps(make, fmt, style, target):
     ex = make()

@@ -192,3 +192,31 @@ def test_phrasing_accuracy_counts_each_sentence_of_each_run(tmp_path):
     t = analysis.phrasing_accuracy([good, bad], ["good", "bad"])
     assert list(t.index) == ["X is down and to the left of X.", "X is straight up from X."]
     assert list(t["good %"]) == [100.0, 100.0] and list(t["bad %"]) == [0.0, 100.0] and list(t["bad n"]) == [1, 1]
+
+
+def test_intermediate_agreement_tells_reading_from_combining(tmp_path):
+    """Lines right but a map that contradicts them, and lines wrong but a map that follows them, land in different
+    columns; pairwise lines are split by how the text states each pair."""
+    from helpers import analysis, runs
+    objs = [{"name": "A", "symbol": "A"}, {"name": "B", "symbol": "B"}]
+    true = [{"A": [0, 1], "B": [0, 0]}]  # A above B
+    facts = {"entities": [], "relations": [["B", "below", "A"]], "anchors": [], "actions": []}
+    base = {"split": "test_iid", "objects": objs, "width": 3, "height": 3, "true": true, "facts_true": facts}
+    reader = {**base, "raw": "A | above | B\nA 0 0\nB 0 1", "pred": [{"A": [0, 0], "B": [0, 1]}],
+              "queries": [{"correct": False}]}
+    combiner = {**base, "raw": "A | below | B\nA 0 0\nB 0 1", "pred": [{"A": [0, 0], "B": [0, 1]}],
+                "queries": [{"correct": False}]}
+    dirs = []
+    for name, row in (("reader", reader), ("combiner", combiner)):
+        d = tmp_path / name
+        d.mkdir()
+        runs.write_jsonl(d / "predictions.jsonl", [row])
+        runs.write_json(d / "config.json", {"style": "relations", "formulation": name, "model": "m"})
+        dirs.append(d)
+    t = analysis.intermediate_agreement(dirs, ["reader", "combiner"])
+    assert t.loc["reader", "relation lines all right"].startswith("100.0%")
+    assert t.loc["reader", "map agrees with its own lines"].startswith("0.0%")
+    assert t.loc["combiner", "relation lines all right"].startswith("0.0%")
+    assert t.loc["combiner", "map agrees with its own lines"].startswith("100.0%")
+    o = analysis.line_orientation(dirs[0]).set_index("pair in the text")
+    assert o.loc["stated in the other order", "lines right %"] == 100.0 and o.loc["stated in the other order", "n"] == 1

@@ -318,3 +318,68 @@ def phrasing_accuracy(dirs: Sequence[Path], labels: Sequence[str], split: str = 
     out = pd.DataFrame({col: v for lab in labels for col, v in (
         (f"{lab} %", (100 * t["sum"][lab] / t["count"][lab]).round(1)), (f"{lab} n", t["count"][lab]))})
     return out.sort_values(f"{labels[0]} %")
+
+
+def intermediate_agreement(dirs: Sequence[Path], labels: Sequence[str], split: str = "test_iid"):
+    """Where a coords run that writes relation lines before its map goes wrong (styles ``relations`` / ``stated``).
+    Per run, the share of stories (Wilson 95% interval) whose relation lines are all right (each line's relation is
+    the one its two objects have on the true map), whose map agrees with every one of its own lines, and whose every
+    query is right, overall and among the stories with every line right. Reading the relations and combining them
+    into coordinates are then told apart: a model can fail at either."""
+    import pandas as pd
+    from .formats import relation_lines
+    from .world import relation
+
+    def share(flags: list[bool]) -> str:
+        k, n = sum(flags), len(flags)
+        if not n:
+            return ""
+        lo, hi = metrics.wilson(k, n)
+        return f"{100 * k / n:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}] ({k}/{n})"
+
+    def holds(lay: dict, lines: list) -> bool:
+        return bool(lines) and all(a in lay and b in lay and rel is not None and relation(tuple(lay[a]), tuple(lay[b]))
+                                   == rel for a, rel, b in lines)
+    rows = []
+    for d, lab in zip(dirs, labels):
+        recs = views.predictions(d, split)
+        lines = [relation_lines(r["raw"], r) for r in recs]
+        right = [holds(r["true"][0], ls) for r, ls in zip(recs, lines)]
+        agrees = [bool(r["pred"]) and holds(r["pred"][0], ls) for r, ls in zip(recs, lines)]
+        solved = [bool(r["queries"]) and all(q["correct"] for q in r["queries"]) for r in recs]
+        rows.append({"run": lab, "relation lines all right": share(right),
+                     "map agrees with its own lines": share(agrees), "every query right": share(solved),
+                     "every query right, lines all right": share([s for s, ok in zip(solved, right) if ok])})
+    return pd.DataFrame(rows).set_index("run")
+
+
+def line_orientation(d: Path, split: str = "test_iid"):
+    """A coords run's pairwise relation lines (every pair in object order: style ``relations``, or the lines after
+    the stated ones in ``stated-pairs``) scored one by one, split by how the text states that pair: in the line's
+    order (the relation can be copied), in the other order (it must be inverted: "B is below A" ->
+    ``A | above | B``) or not at all (it must be derived). Share right with its Wilson 95% interval and count."""
+    import pandas as pd
+    from .formats import relation_lines
+    from .world import relation
+    style = runs.read_json(Path(d) / "config.json").get("style")
+    seen: dict[str, list[bool]] = {"stated in the line's order": [], "stated in the other order": [],
+                                   "not stated": []}
+    for r in views.predictions(d, split):
+        order = {}
+        stated = normalize_facts(r["facts_true"])["relations"]
+        for a, _, b, *_ in stated:
+            order[(a, b)], order[(b, a)] = "stated in the line's order", "stated in the other order"
+        true = r["true"][0]
+        lines = relation_lines(r["raw"], r)
+        if style == "stated-pairs":  # the pairwise lines: the last n(n-1)/2
+            lines = lines[-(len(true) * (len(true) - 1) // 2):]
+        for a, rel, b in lines:
+            if a in true and b in true:
+                seen[order.get((a, b), "not stated")].append(relation(tuple(true[a]), tuple(true[b])) == rel)
+    rows = []
+    for how, ok in seen.items():
+        if ok:
+            lo, hi = metrics.wilson(sum(ok), len(ok))
+            rows.append({"pair in the text": how, "lines right %": round(100 * sum(ok) / len(ok), 1),
+                         "ci_low": round(100 * lo, 1), "ci_high": round(100 * hi, 1), "n": len(ok)})
+    return pd.DataFrame(rows)

@@ -6,7 +6,9 @@ Three formats (``FORMATS``):
   Style ``"relations"`` first lists every pairwise relation ``A | rel | B`` (pairs i < j in object
   order, computed from the target layout), then the coordinate lines (an intermediate representation).
   Style ``"stated"`` first lists the relations the text states (``facts`` lines, in text order), then the
-  coordinate lines; with several states the relation lines open the ``State1:`` block. Readers skip ``|`` lines.
+  coordinate lines; with several states the relation lines open the ``State1:`` block. Style ``"stated-pairs"``
+  writes the stated lines, then every pairwise line (as ``relations``), then the coordinates: each pair's line is
+  then a copy or an inversion of a stated line above it. Readers skip ``|`` lines.
 * ``grid``   -- ``height`` lines of ``width`` characters, top row (largest y) first, ``.`` empty, each
   object's symbol in its cell. Objects sharing a cell: the first (object order) keeps the cell and each
   other one gets an extra line ``R@A`` after the grid (symbol R is in the cell of symbol A).
@@ -58,7 +60,7 @@ FORMATS: tuple[str, ...] = ("facts", "grid", "coords")
 STYLES: dict[str, tuple[str, ...]] = {
     "facts": ("compact", "json", "sentences", "axes"),
     "grid": ("compact", "legend"),
-    "coords": ("compact", "relations", "stated"),
+    "coords": ("compact", "relations", "stated", "stated-pairs"),
 }
 SENTENCE_STYLES: tuple[str, ...] = ("sentences", "axes")
 """Facts styles whose model reads one sentence at a time (outputs joined per story by :mod:`helpers.sentences`)."""
@@ -138,7 +140,7 @@ def _with_headers(blocks: list[list[str]]) -> str:
 def _write_coords(example: dict, layout: Layout, style: str) -> list[str]:
     names = _names(example)
     lines = []
-    if style == "relations":
+    if style in ("relations", "stated-pairs"):
         for i, a in enumerate(names):
             for b in names[i + 1:]:
                 lines.append(f"{a} | {relation(layout[a], layout[b])} | {b}")
@@ -169,7 +171,7 @@ def write_target(example: dict, fmt: str, target: str = "canonical", style: str 
     states = target_states(example, target)
     if fmt == "coords":
         blocks = [_write_coords(example, s, style) for s in states]
-        if style == "stated":
+        if style in ("stated", "stated-pairs"):
             rels = normalize_facts(example["facts"])["relations"]
             blocks[0] = [f"{r[0]} | {r[1]} | {r[2]}" for r in rels] + blocks[0]
         return _with_headers(blocks)
@@ -554,6 +556,19 @@ def _read_facts(text: str, example: dict, style: str, solve: bool) -> Parsed:
     except Exception as e:  # noqa: BLE001
         return Parsed(False, f"solver output unusable: {str(e)[:60]}", facts=f)
     return Parsed(True, "", states=states, facts=f)
+
+
+def relation_lines(text: str, example: dict) -> list[tuple[str, str, str]]:
+    """The ``A | rel | B`` lines a coords output writes before its map (styles ``relations`` and ``stated``), as
+    (object, relation, object) with the names resolved as the map reader resolves them; unreadable lines (a name
+    that is no object, a relation that is no label) are kept with None in their place. Never raises."""
+    names, out = _lookup(example), []
+    for ln in str(text).splitlines():
+        parts = [p.strip() for p in ln.split("|")]
+        if len(parts) == 3:
+            a, rel, b = names.get(parts[0].lower()), parts[1], names.get(parts[2].lower())
+            out.append((a, rel if rel in RELATIONS else None, b))
+    return out
 
 
 def read_target(text: str, fmt: str, example: dict, style: str = "compact", solve: bool = True) -> Parsed:

@@ -163,6 +163,10 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             # and the same with only the *stated* relations first (what the text says, in its order)
             "scaled": [_scaled(b, replace(fixed, style="relations", max_new_tokens=128), "scaled"),
                        _scaled(b, replace(fixed, style="stated", max_new_tokens=192), "scaled-stated")],
+            # the stated relations (read, in the text's order), then every pair in the objects' order (each a copy or
+            # an inversion of a stated line), then the coordinates: the two steps 04 finds failing, written out
+            "stated_pairs": [_scaled(b, replace(fixed, style="stated-pairs", max_new_tokens=256),
+                                     "scaled-stated-pairs")],
             "fixed_baselines": baselines(fixed),
             "scratch": [replace(fixed, model=cheap, formulation="fixed-scratch", train=_train(b, cheap))],
             "fewshot": [replace(canonical, formulation="fewshot", method="fewshot", train={},
