@@ -140,6 +140,18 @@ def results_block() -> str:
         for (e, f, m, s), ms in sorted(out, key=key):
             acc = ms.get("answer_acc", ms["relation_acc"])
             lines.append(f"| {e} | {f} | {m} | {s} | {pct(acc)} |")
+        per_k: dict[tuple, list] = {}
+        for (e, f, m, s), ms in out:
+            if e == "stepgame" and m != "rule":
+                per_k.setdefault((f, m), []).append((int(s.rsplit("k", 1)[-1]), ms["relation_acc"]))
+        if per_k:
+            lines += ["", f"**StepGame target** ({pct1(T.STEPGAME_PER_K)} at every k = 1..10, point estimates; "
+                      "the intervals are in the table above):", ""]
+            for (f, m), accs in sorted(per_k.items()):
+                k_low, low = min(accs, key=lambda a: a[1]["value"])
+                met = sum(a["value"] >= T.STEPGAME_PER_K for _, a in accs)
+                lines.append(f"- `{f}` ({m}, n={min(a['n'] for _, a in accs)} to {max(a['n'] for _, a in accs)} "
+                             f"stories per k): met at {met} of {len(accs)} k; lowest k={k_low}: {pct(low)}.")
     perf = [r for r in recs if r["experiment"] == "perf" and r["metric"] in ("train_speedup", "infer_speedup")]
     if perf:
         lines += ["", "Engine speed-ups measured by `benchmarks/*_throughput.py` (each ratio within one run): " +

@@ -174,3 +174,15 @@ def test_stepgame_vs_ceiling_scores_the_reader_on_the_same_stories(tmp_path, mon
     assert list(t.index) == [8] and t.loc[8, "n"] == 100
     assert t.loc[8, "reader as labelled % (ceiling)"] == round(ceiling, 1)
     assert t.loc[8, "model %"] == round(ceiling - 1, 1)
+
+
+def test_same_answers_counts_shared_stories_and_equal_answers(tmp_path):
+    """Only stories both runs scored count; a story is the same when every query's predicted relation is."""
+    def write(d, preds):
+        d.mkdir()
+        runs.write_jsonl(d / "predictions.jsonl", [{"id": i, "split": "valid_k1", "queries": [{"pred": p}]}
+                                                   for i, p in preds.items()])
+    write(tmp_path / "a", {"s1": "left", "s2": "above", "s3": None})
+    write(tmp_path / "b", {"s1": "left", "s2": "below", "s4": "right"})
+    t = outside.same_answers(tmp_path / "a", tmp_path / "b")
+    assert t.to_dict("records") == [{"split": "valid_k1", "stories in both": 2, "same answers": 1}]

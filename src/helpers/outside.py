@@ -322,6 +322,24 @@ def stepgame_vs_ceiling(md: Path):
     return pd.DataFrame(rows).set_index("k") if rows else pd.DataFrame()
 
 
+def same_answers(a: Path, b: Path):
+    """Per split: the stories two runs both scored, and on how many every query got the same predicted relation
+    (e.g. a re-scoring with cheaper decoding against the run it repeats)."""
+    import pandas as pd
+
+    def answers(d: Path) -> dict[str, tuple[str, list]]:
+        return {r["id"]: (r["split"], [q["pred"] for q in r["queries"]])
+                for r in runs.read_jsonl(Path(d) / "predictions.jsonl")}
+    pa, pb = answers(a), answers(b)
+    rows: dict[str, list[int]] = {}
+    for i, (split, ans) in pa.items():
+        if i in pb:
+            row = rows.setdefault(split, [0, 0])
+            row[0] += 1
+            row[1] += pb[i][1] == ans
+    return pd.DataFrame([{"split": s, "stories in both": n, "same answers": k} for s, (n, k) in rows.items()])
+
+
 def stepgame_error_sources(model_runs: Mapping[str, Path]):
     """Per model run and k: the stories the model gets wrong, split by whether the reader with inverted templates read
     as labelled (the in-domain ceiling) gets them right. Errors where that reader is also wrong are label noise the
