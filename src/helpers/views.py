@@ -272,7 +272,7 @@ def sample_and_verify(greedy: Path, verified: Path, split: str = "test_iid") -> 
                            f"(n={s[m]['n']})" for m in ("validity", "relation_acc")}})
     ids = {r["id"] for r in predictions(verified, split)}
     tries = [t for i, t in runs.read_json(Path(verified) / "verify.json").items() if i in ids]
-    rows[1]["stories: greedy kept"] = sum(t == 0 for t in tries)
-    rows[1]["stories: a sample kept"] = sum(t > 0 for t in tries)
-    rows[1]["stories: none valid"] = sum(t < 0 for t in tries)
-    return pd.DataFrame(rows).fillna("")
+    for key, n in (("stories: greedy kept", sum(t == 0 for t in tries)),
+                   ("stories: a sample kept", sum(t > 0 for t in tries)), ("stories: none valid", sum(t < 0 for t in tries))):
+        rows[0][key], rows[1][key] = "", n
+    return pd.DataFrame(rows)
