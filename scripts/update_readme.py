@@ -62,7 +62,7 @@ def profiles_block() -> str:
 
 FORMULATIONS = ("fixed", "scaled", "scaled-stated", "scaled-mix", "scaled-sentences", "scaled-sentences-prefix",
                 "wide-sentences", "wide-sentences-more", "wide-sentences-axes", "wide-sentences-axes-more",
-                "scaled-legend", "scaled-legend-verify")
+                "scaled-legend", "scaled-legend-verify", "scaled-stated-pairs")
 """The formulations whose targets the README lists (those run on every split or on the seed's setting)."""
 
 
@@ -151,8 +151,10 @@ def results_block() -> str:
             for (f, m), accs in sorted(per_k.items()):
                 k_low, low = min(accs, key=lambda a: a[1]["value"])
                 met = sum(a["value"] >= T.STEPGAME_PER_K for _, a in accs)
-                lines.append(f"- `{f}` ({m}, n={min(a['n'] for _, a in accs)} to {max(a['n'] for _, a in accs)} "
-                             f"stories per k): met at {met} of {len(accs)} k; lowest k={k_low}: {pct(low)}.")
+                ns = sorted({a["n"] for _, a in accs})
+                n = f"{ns[0]}" if len(ns) == 1 else f"{ns[0]} to {ns[-1]}"
+                lines.append(f"- `{f}` ({m}, n={n} stories per k): met at {met} of {len(accs)} k; lowest k={k_low}: "
+                             f"{pct(low)}.")
     perf = [r for r in recs if r["experiment"] == "perf" and r["metric"] in ("train_speedup", "infer_speedup")]
     if perf:
         lines += ["", "Engine speed-ups measured by `benchmarks/*_throughput.py` (each ratio within one run): " +
