@@ -214,6 +214,6 @@ if run.get("stated_pairs"):
 # %% [markdown]
 # The test does not rescue the formulation. Inverting a line the model has just written goes right more often than
 # inverting a sentence, but still fails in about half of the pairs stated the other way round, and the relation
-# accuracy stays near that of `scaled`. Within this budget (3000 stories, LoRA on 8 layers), SmolLM2-135M does not
+# accuracy stays below that of `scaled`. Within this budget (3000 stories, LoRA on 8 layers), SmolLM2-135M does not
 # learn the symbolic step, inverting a relation, that the coordinates depend on. The facts formulation leaves that
 # step to code, and it is the one that meets the targets (02_parse).
