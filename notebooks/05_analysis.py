@@ -112,7 +112,9 @@ views.position_heatmaps(run["coords"]["fixed"][0], "05_heatmaps_fixed")
 # ## Is there a map inside the model?
 # Linear and MLP probes from each layer's hidden state at an object's last mention to that object's canonical
 # `(x, y)`, fitted on 70% of the scenes and scored on the other 30%: R^2 and the accuracy of the pairwise signs
-# (left/right, above/below) read off the probed coordinates. Fine-tuned vs base vs random-init weights.
+# (left/right, above/below) read off the probed coordinates. Fine-tuned vs base vs random-init weights. The
+# fine-tuned model is the coordinates `fixed` run, whose LoRA adapts only the top 4 layers: below them its hidden
+# states are the base model's, so the two rows can only differ at those layers.
 
 # %%
 probe_df = probe.figure(probe_dir, "05_probe")

@@ -155,6 +155,19 @@ def results_block() -> str:
                 n = f"{ns[0]}" if len(ns) == 1 else f"{ns[0]} to {ns[-1]}"
                 lines.append(f"- `{f}` ({m}, n={n} stories per k): met at {met} of {len(accs)} k; lowest k={k_low}: "
                              f"{pct(low)}.")
+    probe: dict[tuple, dict] = {}
+    for r in recs:
+        if r["experiment"] == "probe" and r["metric"] in ("r2", "axis_acc"):
+            probe.setdefault((r["formulation"], r["model"]), {}).setdefault(r["split"], {})[r["metric"]] = r
+    if probe:
+        lines += ["", "**Probes of the internal map** (05: each object's true x and y read from one layer's hidden "
+                  "state on held-out scenes; the layer with the highest R^2, and its sign accuracy. `fine-tuned` is the "
+                  "coordinates `fixed` run, LoRA on its top 4 layers: below them it is the base model):", ""]
+        for (f, m), layers in sorted(probe.items()):
+            best = max((ly for ly in layers.values() if "r2" in ly), key=lambda ly: ly["r2"]["value"], default=None)
+            if best:
+                acc = f", sign accuracy {pct(best['axis_acc'])}" if "axis_acc" in best else ""
+                lines.append(f"- `{f}` ({m}): best {best['r2']['split']}, R^2 = {best['r2']['value']:.2f}{acc}.")
     perf = [r for r in recs if r["experiment"] == "perf" and r["metric"] in ("train_speedup", "infer_speedup")]
     if perf:
         lines += ["", "Engine speed-ups measured by `benchmarks/*_throughput.py` (each ratio within one run): " +
