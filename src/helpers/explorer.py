@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from . import paths
+from . import paths, runs
 from .world import in_bounds, render_grid
 
 PALETTE = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
@@ -175,27 +175,22 @@ def _read_json(path: Path) -> dict:
 
 @lru_cache(maxsize=32)
 def _predictions_cached(path: str, mtime: float) -> tuple[dict, ...]:
-    rows = []
-    with open(path) as f:
-        for line in f:
-            if line.strip():
-                rows.append(json.loads(line))
-    return tuple(rows)
+    return tuple(runs.read_jsonl(Path(path)))
 
 
 def load_predictions(run_dir: Path, split: str | None = None) -> list[dict]:
-    """Records of ``run_dir/predictions.jsonl`` (optionally one split); [] when the file is absent."""
-    p = Path(run_dir) / "predictions.jsonl"
-    if not p.is_file():
+    """Records of ``run_dir/predictions.jsonl`` (or its ``.gz`` twin; optionally one split); [] when absent."""
+    p = runs.jsonl_file(Path(run_dir) / "predictions.jsonl")
+    if p is None:
         return []
     rows = _predictions_cached(str(p), p.stat().st_mtime)
     return [r for r in rows if split is None or r.get("split") == split]
 
 
 def find_runs(root: Path | None = None) -> list[Path]:
-    """Run folders under ``root`` (default paths.RUNS) that have a predictions.jsonl."""
+    """Run folders under ``root`` (default paths.RUNS) that have a predictions.jsonl (or its ``.gz`` twin)."""
     base = Path(root or paths.RUNS)
-    return sorted(p.parent for p in base.glob("*/*/predictions.jsonl"))
+    return sorted({p.parent for pat in ("*/*/predictions.jsonl", "*/*/predictions.jsonl.gz") for p in base.glob(pat)})
 
 
 def run_label(run_dir: Path) -> str:

@@ -7,6 +7,7 @@ leaves a file that looks complete.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -46,14 +47,35 @@ def write_json(path: Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
+LARGE_JSONL = 4_000_000
+"""Bytes of JSON lines above which :func:`write_jsonl` writes ``<path>.gz`` (gzip) instead of ``<path>``."""
+
+
+def _gz(path: Path) -> Path:
+    return path.with_name(path.name + ".gz")
+
+
+def jsonl_file(path: Path) -> Path | None:
+    """The file that holds the JSON lines of ``path``: ``path`` itself or its gzip twin ``<path>.gz``; None if
+    neither exists."""
+    path = Path(path)
+    return next((p for p in (path, _gz(path)) if p.is_file()), None)
+
+
 def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
-    """Atomic JSON-lines write."""
+    """Atomic JSON-lines write. Over :data:`LARGE_JSONL` bytes the lines go to ``<path>.gz`` (gzip, reproducible
+    bytes) so that large artifacts stay small in git; the other one of the two files is removed, and
+    :func:`read_jsonl` reads either."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        for r in rows:
-            f.write(json.dumps(r, default=_jsonable) + "\n")
-    os.replace(tmp, path)
+    data, out = "".join(json.dumps(r, default=_jsonable) + "\n" for r in rows).encode(), path
+    if len(data) > LARGE_JSONL:
+        data, out = gzip.compress(data, mtime=0), _gz(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{out.name}.")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, out)
+    (_gz(path) if out == path else path).unlink(missing_ok=True)
 
 
 def read_json(path: Path) -> Any:
@@ -61,10 +83,12 @@ def read_json(path: Path) -> Any:
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    p = Path(path)
-    if not p.exists():
+    """The records of ``path`` (or of its gzip twin, see :func:`write_jsonl`); [] when neither exists."""
+    p = jsonl_file(path)
+    if p is None:
         return []
-    return [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
+    text = gzip.decompress(p.read_bytes()).decode() if p.suffix == ".gz" else p.read_text()
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def _jsonable(o: Any) -> Any:
