@@ -29,7 +29,7 @@ MODEL = None
 # %%
 from IPython.display import Markdown, display
 
-from helpers import experiments, profiles, views
+from helpers import analysis, experiments, profiles, views
 from helpers.settings import plot_style
 
 plot_style()
@@ -110,5 +110,5 @@ if run.get("scaled"):
 
 # %%
 if run.get("verify"):
-    display(views.sample_and_verify(run["scaled"][0], run["verify"][0]))
+    display(analysis.sample_and_verify(run["scaled"][0], run["verify"][0]))
     display(views.targets(run["verify"][0], metric="validity"))

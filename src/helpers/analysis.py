@@ -383,3 +383,18 @@ def line_orientation(d: Path, split: str = "test_iid"):
             rows.append({"pair in the text": how, "lines right %": round(100 * sum(ok) / len(ok), 1),
                          "ci_low": round(100 * lo, 1), "ci_high": round(100 * hi, 1), "n": len(ok)})
     return pd.DataFrame(rows)
+
+
+def sample_and_verify(greedy: Path, verified: Path, split: str = "test_iid"):
+    """A greedy run beside its sample-and-verify re-scoring (``Experiment.verify``): validity and relation accuracy
+    of each, and how each story's output was chosen (``verify.json``: greedy accepted, a sample accepted, none)."""
+    import pandas as pd
+    rows = [{"decoding": how, "run": views.label_of(d),
+             **{m: fmt(_stat(d, m, split)) for m in ("validity", "relation_acc")}}
+            for d, how in ((greedy, "greedy"), (verified, "sample-and-verify"))]
+    ids = {r["id"] for r in views.predictions(verified, split)}
+    tries = [t for i, t in runs.read_json(Path(verified) / "verify.json").items() if i in ids]
+    for key, n in (("stories: greedy kept", sum(t == 0 for t in tries)),
+                   ("stories: a sample kept", sum(t > 0 for t in tries)), ("stories: none valid", sum(t < 0 for t in tries))):
+        rows[0][key], rows[1][key] = "", n
+    return pd.DataFrame(rows)

@@ -171,10 +171,13 @@ def read_by_sentence(generate, examples: list[dict], reading: str, fmt: str, sty
         return [t.strip() for t in ex["stepgame"]["story"]] if "stepgame" in ex else sentences.split(ex["text"])
     units = [(i, s) for i, ex in enumerate(examples) for s in split(ex)]
     prompts = [example_prompt({**examples[i], "text": s}, fmt, style, prefix) for i, s in units]
-    first = {p: u for u, p in reversed(list(enumerate(prompts)))} if unique else {}
-    todo = sorted(first.values()) if unique else range(len(units))
-    done = dict(zip(todo, generate([prompts[u] for u in todo], [examples[units[u][0]] for u in todo])))
-    outs = [done[first[p]] if unique else done[u] for u, p in enumerate(prompts)]
+    keys = prompts if unique else range(len(prompts))  # units with one key share one generation
+    first: dict = {}
+    for u, k in enumerate(keys):
+        first.setdefault(k, u)
+    done = dict(zip(first, generate([prompts[u] for u in first.values()],
+                                    [examples[units[u][0]] for u in first.values()])))
+    outs = [done[k] for k in keys]
     per: dict[int, list[str]] = {i: [] for i in range(len(examples))}
     for (i, _), o in zip(units, outs):
         per[i].append(o)

@@ -260,19 +260,3 @@ def targets(d: Path, metric: str = "relation_acc") -> pd.DataFrame:
                          "ci_high": round(st["ci_high"], 4), "n": st["n"], "target": t, "met": st["value"] >= t})
     return pd.DataFrame(rows)
 
-
-def sample_and_verify(greedy: Path, verified: Path, split: str = "test_iid") -> pd.DataFrame:
-    """A greedy run beside its sample-and-verify re-scoring (``Experiment.verify``): validity and relation accuracy
-    of each, and how each story's output was chosen (``verify.json``: greedy accepted, a sample accepted, none)."""
-    rows = []
-    for d, how in ((greedy, "greedy"), (verified, "sample-and-verify")):
-        s = split_scores(d, split)
-        rows.append({"decoding": how, "run": label_of(d),
-                     **{m: f"{100 * s[m]['value']:.1f}% [{100 * s[m]['ci_low']:.1f}, {100 * s[m]['ci_high']:.1f}] "
-                           f"(n={s[m]['n']})" for m in ("validity", "relation_acc")}})
-    ids = {r["id"] for r in predictions(verified, split)}
-    tries = [t for i, t in runs.read_json(Path(verified) / "verify.json").items() if i in ids]
-    for key, n in (("stories: greedy kept", sum(t == 0 for t in tries)),
-                   ("stories: a sample kept", sum(t > 0 for t in tries)), ("stories: none valid", sum(t < 0 for t in tries))):
-        rows[0][key], rows[1][key] = "", n
-    return pd.DataFrame(rows)
