@@ -199,3 +199,27 @@ def test_full_training_from_scratch_learns(tmp_path):
     assert s["prefix_layers_cached"] == 0
     out = T.save_model(tok, model, tmp_path / "full")
     assert (out / "model.safetensors").exists()
+
+
+def test_precision_selects_autocast():
+    assert T.autocast_for("auto", "cpu")() .__class__.__name__ == "nullcontext"
+    assert T.autocast_for("fp32", "cpu")().__class__.__name__ == "nullcontext"
+    with T.autocast_for("bf16", "cpu")():
+        assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.bfloat16
+    with pytest.raises(ValueError, match="precision"):
+        T.autocast_for("fp16", "cpu")
+
+
+def test_bf16_training_tracks_fp32(tmp_path):
+    """bf16 autocast on CPU: weights stay fp32, the losses follow the fp32 run closely (not exactly)."""
+    tok = make_tok()
+    pairs = make_pairs(16)
+    losses = {}
+    for prec in ("fp32", "bf16"):
+        cfg = _cfg(epochs=2, lora_r=8, lr=1e-2, save_every=0, eval_every=0, precision=prec)
+        _, model = T.train(cfg, tok, make_model(), pairs, pairs[:4], tmp_path / prec, log=lambda *a: None)
+        rows = [json.loads(x) for x in (tmp_path / prec / "metrics.jsonl").read_text().splitlines()]
+        losses[prec] = [r["loss"] for r in rows if "loss" in r]
+        assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert losses["fp32"] != losses["bf16"]  # autocast really ran in bf16
+    assert max(abs(a - b) for a, b in zip(losses["fp32"], losses["bf16"])) < 0.05 * max(losses["fp32"])

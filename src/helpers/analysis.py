@@ -146,7 +146,9 @@ def perf_records() -> list[dict]:
     for p in sorted(perf.glob("train_accuracy_*.json")):
         res = runs.read_json(p)
         for pair, c in res.get("accuracy_check", {}).items():
-            label = f"{res['args']['model']}, {pair}, {res['args'].get('task', 'synth')} task"
+            a = res["args"]
+            label = (f"{a['model']}, {pair}, {a.get('task', 'synth')} task, {c['epochs']['engine']} epochs"
+                     + (", bf16" if a.get("precision") == "bf16" else ""))
             for side in ("naive", "engine"):
                 lo, hi = c[f"{side}_exact_match_ci"]
                 out.append({**rec, "formulation": side, "model": label,
@@ -155,7 +157,7 @@ def perf_records() -> list[dict]:
             sp = res.get("comparisons", {}).get(pair, {}).get("wall", {}).get(f"speedup_{c['epochs']['engine']}_epochs")
             if sp:
                 out.append({**rec, "model": label, "metric": "accuracy_run_speedup", "value": sp, "n": c["n_eval"],
-                            "run": f"reports/perf/{p.name}"})
+                            "run": f"reports/perf/{p.name}", "same_accuracy": bool(c["intervals_overlap"])})
     return out
 
 
@@ -170,6 +172,7 @@ def accuracy_check_table():
             sp = res.get("comparisons", {}).get(pair, {})
             lr = c.get("lr", {})
             rows.append({"pair": pair, "epochs": c["epochs"]["engine"], "n_eval": c["n_eval"],
+                         "engine precision": res["args"].get("precision", "auto"),
                          "lr naive / engine": " / ".join(str(lr.get(side) or res["args"].get("lr") or "default")
                                                          for side in ("naive", "engine")),
                          "naive exact match": fmt({"value": c["naive_exact_match"], "ci_low": c["naive_exact_match_ci"][0],

@@ -116,6 +116,9 @@ def load_training(dataset: str, split: str, exp: Experiment) -> list[dict]:
 
 def _pairs(examples: list[dict], exp: Experiment) -> list[tuple[str, str]]:
     from .formats import example_prompt, write_target
+    if exp.fmt == "coords" and exp.style == "track":  # one pair per sentence: map so far + sentence -> new map
+        from .tracking import pairs
+        return [p for ex in examples for p in pairs(ex, exp.prefix)]
     if exp.style in SENTENCE_STYLES:  # one training pair per sentence (StepGame's sentence mode splits its own data)
         from .sentences import sentence_examples
         examples = [s for ex in examples for s in sentence_examples(ex)]
@@ -151,9 +154,12 @@ def _finetune(exp: Experiment, d: Path, train_ex: list[dict], val_ex: list[dict]
 
 def sentence_reading(style: str, data: dict) -> str:
     """How a run reads a story: ``"facts"`` (facts styles ``sentences``/``axes``: one sentence at a time, facts
-    lines joined), ``"stepgame"`` (StepGame's ``sentences`` mode: relation lines laid out by unit steps) or ``""``
+    lines joined), ``"track"`` (coordinates style ``track``: one sentence at a time, each step given the map the
+    previous one wrote; :mod:`helpers.tracking`), ``"stepgame"`` (StepGame's ``sentences`` mode: relation lines laid out by unit steps) or ``""``
     (the whole story at once)."""
-    return "stepgame" if data.get("mode") == "sentences" else "facts" if style in SENTENCE_STYLES else ""
+    if data.get("mode") == "sentences":
+        return "stepgame"
+    return "facts" if style in SENTENCE_STYLES else "track" if style == "track" else ""
 
 
 def read_by_sentence(generate, examples: list[dict], reading: str, fmt: str, style: str, prefix: str = "",
@@ -194,6 +200,9 @@ def _by_sentence(predict, exp: Experiment, prompt: Experiment | None = None):
     if not reading:
         return predict
     pe = prompt or exp
+    if reading == "track":
+        from . import tracking
+        return lambda prompts, examples: tracking.read(predict, examples, pe.prefix)
     return lambda prompts, examples: read_by_sentence(predict, examples, reading, pe.fmt, pe.style, pe.prefix,
                                                       unique=not exp.constrain)
 

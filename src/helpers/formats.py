@@ -8,7 +8,9 @@ Three formats (``FORMATS``):
   Style ``"stated"`` first lists the relations the text states (``facts`` lines, in text order), then the
   coordinate lines; with several states the relation lines open the ``State1:`` block. Style ``"stated-pairs"``
   writes the stated lines, then every pairwise line (as ``relations``), then the coordinates: each pair's line is
-  then a copy or an inversion of a stated line above it. Readers skip ``|`` lines.
+  then a copy or an inversion of a stated line above it. Readers skip ``|`` lines. Style ``"track"``: the model
+  reads one sentence at a time and rewrites the whole map after each (:mod:`helpers.tracking`); its last map is
+  an ordinary ``compact`` map.
 * ``grid``   -- ``height`` lines of ``width`` characters, top row (largest y) first, ``.`` empty, each
   object's symbol in its cell. Objects sharing a cell: the first (object order) keeps the cell and each
   other one gets an extra line ``R@A`` after the grid (symbol R is in the cell of symbol A).
@@ -60,7 +62,7 @@ FORMATS: tuple[str, ...] = ("facts", "grid", "coords")
 STYLES: dict[str, tuple[str, ...]] = {
     "facts": ("compact", "json", "sentences", "axes"),
     "grid": ("compact", "legend"),
-    "coords": ("compact", "relations", "stated", "stated-pairs"),
+    "coords": ("compact", "relations", "stated", "stated-pairs", "track"),
 }
 SENTENCE_STYLES: tuple[str, ...] = ("sentences", "axes")
 """Facts styles whose model reads one sentence at a time (outputs joined per story by :mod:`helpers.sentences`)."""

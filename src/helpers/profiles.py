@@ -41,6 +41,17 @@ WIDE_MIX = (
     (0.25, {"n_actions": 2, **_WIDE}),
 )
 
+# The tracked map's mixture (coords, ``scaled-track``): the fixed mixture, with a third of its action stories
+# having two actions, so that the map kept per state has been written with a third state (``State3:``) in training,
+# as the widened facts mixture's two-action stories do for the facts reader.
+TRACK_MIX = (
+    (0.5, {}),
+    (0.2, {"structure": "chain", "n_objects": 4}),
+    (0.15, {"structure": "tree", "n_objects": 4}),
+    (0.1, {"n_actions": 1}),
+    (0.05, {"n_actions": 2}),
+)
+
 PREFIX = "Text: "
 """The prompt prefix of the runs made after the first-token diagnosis (``Experiment.prefix``)."""
 
@@ -118,10 +129,11 @@ def _ft(b: dict, model: str, fix: bool = False, **kw) -> Experiment:
     return Experiment(model=model, method="finetune", train=train, **kw)
 
 
-def _scaled(b: dict, exp: Experiment, formulation: str) -> Experiment:
-    """``exp`` with the profile's scaled budget: more training stories and more adapted layers."""
+def _scaled(b: dict, exp: Experiment, formulation: str, **train) -> Experiment:
+    """``exp`` with the profile's scaled budget: more training stories and more adapted layers (``train``: more
+    TrainConfig fields)."""
     sc = b["scaled"]
-    return replace(exp, formulation=formulation, n_train=sc["n_train"], train={**exp.train, **sc["train"]})
+    return replace(exp, formulation=formulation, n_train=sc["n_train"], train={**exp.train, **sc["train"], **train})
 
 
 def baselines(exp: Experiment) -> list[Experiment]:
@@ -167,6 +179,10 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             # an inversion of a stated line), then the coordinates: the two steps 04 finds failing, written out
             "stated_pairs": [_scaled(b, replace(fixed, style="stated-pairs", max_new_tokens=256),
                                      "scaled-stated-pairs")],
+            # the model keeps the map itself: one sentence at a time, each step given the map it wrote after the
+            # previous sentence (helpers.tracking); the scaled budget, TRACK_MIX, bf16 matmuls
+            "track": [_scaled(b, replace(fixed, style="track", mix=TRACK_MIX, max_new_tokens=192, eval_batch_size=64),
+                              "scaled-track", precision="bf16")],
             "fixed_baselines": baselines(fixed),
             "scratch": [replace(fixed, model=cheap, formulation="fixed-scratch", train=_train(b, cheap))],
             "fewshot": [replace(canonical, formulation="fewshot", method="fewshot", train={},
@@ -286,6 +302,10 @@ def outside_plan(profile: str = "default", model: str | None = None, seed: int =
     axes = parse["axes"][0]
     transfer.append(replace(transfer[-1], formulation="transfer-axes-steps", train={"source": axes.to_dict()},
                             prefix=axes.prefix))
+    # and on bAbI: its facts (one x word and one y word per relation) solved into a map, as transfer-wide's
+    transfer += [replace(e, formulation="transfer-axes", style="axes", train={"source": axes.to_dict()},
+                         prefix=axes.prefix) for e in transfer if e.experiment != "stepgame"
+                 and e.formulation == "transfer-wide"]
     return {"stepgame": exps, "babi": babi, "transfer": transfer}
 
 

@@ -227,16 +227,19 @@ def _add_incremental(d: list[list[float]], p: int, q: int, w: float) -> None:
                 di[j] = c
 
 
-def canonical_layout(facts: Mapping[str, Any], objects: Sequence[str] | None, width: int, height: int) -> list[Layout]:
+def canonical_layout(facts: Mapping[str, Any], objects: Sequence[str] | None, width: int, height: int,
+                     order_open: bool = True) -> list[Layout]:
     """A deterministic map per state that satisfies the facts and the grid: per axis the least (compact, from 0)
     solution after ordering every pair the text leaves open by first mention (earlier object: smaller x, larger y),
     when that order is possible, else the reverse. Equal where the text says same row/column; in exact mode
-    (everything determined) it is the true layout. Raises ValueError when the facts are inconsistent."""
+    (everything determined) it is the true layout. ``order_open=False``: the least solution itself (pairs the text
+    leaves open may share a row, column or cell); adding a fact then only ever moves objects right or up.
+    Raises ValueError when the facts are inconsistent."""
     sol = solve(facts, width, height, objects, bounded=True)
     if not sol.consistent:
         raise ValueError("the facts contradict each other or do not fit in the grid")
     names, var, z = sol.objects, sol.var, sol.zero
-    for ax in (0, 1):
+    for ax in ((0, 1) if order_open else ()):
         d = sol.dist[ax]
         for s in range(sol.n_states):
             for i in range(len(names)):

@@ -1,0 +1,92 @@
+"""Keeping a map while reading (the coordinates style ``"track"``).
+
+The model reads a story one sentence at a time and, after each sentence, writes the whole map so far as
+coordinate lines (``Name x y``; ``State1:``, ``State2:`` ... once an action has started a new state). Its prompt is
+the map it wrote after the previous sentence plus the next sentence, so each step is a small update: place the
+object the sentence introduces, shift the others when it does not fit, or copy the map into a new state and move
+one object. Code only splits the text into sentences and feeds each output back in; the last output is the
+story's map, read as ordinary coordinates. No relation is parsed or solved by code at prediction time.
+
+Training pairs (:func:`pairs`) use a reference map after each prefix of the story: the least layout
+(:func:`helpers.solver.canonical_layout` with ``order_open=False``: per axis every coordinate as small as the facts
+and the grid allow) of the facts the first t sentences state (matched to sentences as
+:func:`helpers.sentences.sentence_examples` does), over the objects those facts name, in the story's object order.
+Unlike the canonical map of the other coordinates runs, it never orders the pairs the text leaves open, so a new
+fact only ever pushes objects right or up: each step is a local update. Pairs the text leaves open may then share
+a row or a column; they are not scored (relation accuracy counts only the axes the text determines), so the final
+map is scored exactly as the other runs' maps are, but its exact match with the canonical map is not comparable.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from . import sentences
+from .formats import make_prompt, normalize_facts
+from .solver import canonical_layout
+
+EMPTY_MAP = "(empty)"
+"""What the map is before the first sentence that places an object."""
+
+
+def _named(facts: dict) -> set[str]:
+    out = {r[0] for r in facts["anchors"]} | {a[0] for a in facts["actions"]}
+    out |= {n for r in facts["relations"] for n in (r[0], r[2])}
+    out |= {a[2] for a in facts["actions"] if len(a) == 3 and a[1] == "to"}
+    return out
+
+
+def map_text(facts: dict, objects: Sequence[str], width: int, height: int) -> str:
+    """The canonical map of ``facts`` over the ``objects`` they name (in that order), one block per state."""
+    named = _named(facts)
+    objs = [o for o in objects if o in named]
+    if not objs:
+        return EMPTY_MAP
+    layouts = canonical_layout(facts, objs, width, height, order_open=False)
+    blocks = [[f"{o} {lay[o][0]} {lay[o][1]}" for o in objs] for lay in layouts]
+    if len(blocks) == 1:
+        return "\n".join(blocks[0])
+    return "\n".join(line for i, b in enumerate(blocks) for line in [f"State{i + 1}:", *b])
+
+
+def step_prompt(map_so_far: str, sentence: str, example: dict, prefix: str = "") -> str:
+    """The prompt of one step: the map so far, the next sentence, and the usual map header (grid size included)."""
+    size = (example["width"], example["height"]) if example.get("size_known", True) else None
+    return make_prompt(f"Map so far:\n{map_so_far.strip() or EMPTY_MAP}\nNext: {sentence}", "coords", "track",
+                       size, prefix)
+
+
+def maps_after_each_sentence(example: dict) -> list[tuple[str, str]]:
+    """``(sentence, map after it)`` for every sentence of the story, with the reference maps described above."""
+    by_index = {int(s["id"].rsplit("-s", 1)[1]): s["facts"] for s in sentences.sentence_examples(example)}
+    objects = [o["name"] for o in example["objects"]]
+    acc = {"entities": [], "relations": [], "anchors": [], "actions": []}
+    out = []
+    for i, sent in enumerate(sentences.split(example["text"])):
+        f = normalize_facts(by_index[i]) if i in by_index else None
+        if f is not None:
+            for k in ("relations", "anchors", "actions"):
+                acc[k] = acc[k] + f[k]
+        out.append((sent, map_text(acc, objects, example["width"], example["height"])))
+    return out
+
+
+def pairs(example: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """Training pairs of one story: (map before the sentence + the sentence, map after it), one per sentence."""
+    steps = maps_after_each_sentence(example)
+    before = [EMPTY_MAP] + [m for _, m in steps[:-1]]
+    return [(step_prompt(b, s, example, prefix), m) for b, (s, m) in zip(before, steps)]
+
+
+def read(generate: Callable[[list[str], list[dict]], list[str]], examples: Sequence[dict],
+         prefix: str = "") -> list[str]:
+    """Each story's final map from the model's own maps: step t prompts every story that has a t-th sentence with
+    the map its step t-1 wrote (``generate(prompts, examples) -> outputs``, one batched call per step)."""
+    split = [sentences.split(ex["text"]) for ex in examples]
+    maps = [EMPTY_MAP] * len(examples)
+    for t in range(max((len(s) for s in split), default=0)):
+        idx = [i for i, s in enumerate(split) if t < len(s)]
+        outs = generate([step_prompt(maps[i], split[i][t], examples[i], prefix) for i in idx],
+                        [examples[i] for i in idx])
+        for i, o in zip(idx, outs):
+            maps[i] = o.strip() or EMPTY_MAP
+    return maps
