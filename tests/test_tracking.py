@@ -91,3 +91,11 @@ def test_experiment_trains_on_one_pair_per_sentence():
     pairs = experiments._pairs(exs, exp)
     assert pairs == [p for ex in exs for p in tracking.pairs(ex, exp.prefix)]
     assert len(pairs) == sum(len(sentences.split(ex["text"])) for ex in exs)
+
+
+def test_read_by_sentence_and_predict_use_the_tracking_loop():
+    """The evaluation and the predict command share experiments.read_by_sentence; for "track" it is tracking.read."""
+    exs = _stories({}, 3)
+    ref = {p: t for ex in exs for p, t in tracking.pairs(ex)}
+    oracle = lambda prompts, examples: [ref[p] for p in prompts]  # noqa: E731
+    assert experiments.read_by_sentence(oracle, exs, "track", "coords", "track") == tracking.read(oracle, exs)

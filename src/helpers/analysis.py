@@ -83,7 +83,17 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
         out.append(f"- **Scaled fix, {runs.read_json(sc / 'config.json')['formulation']} ({_budget_text(sc)}).** " +
                    "; ".join(f"{s}: {fmt(_stat(sc, split=s))}" for s in runs.read_json(sc / "results.json")["splits"])
                    + " (`figures/04_scaled_splits.png`).")
+    for tr in c.get("track", []):
+        out.append(f"- **Coordinates kept while reading, one sentence at a time ({_budget_text(tr)}).** " +
+                   "; ".join(f"{s}: {fmt(_stat(tr, split=s))}" for s in runs.read_json(tr / "results.json")["splits"])
+                   + " (`figures/04_track_splits.png`).")
     return "\n".join(out)
+
+
+def best_run(dirs: Sequence[Path], metric: str = "relation_acc", split: str = "test_iid") -> Path:
+    """The run with the highest ``metric`` on ``split`` (the first on ties)."""
+    scored = [(_stat(d, metric, split) or {}).get("value", -1.0) for d in dirs]
+    return dirs[max(range(len(dirs)), key=lambda i: (scored[i], -i))]
 
 
 def _budget_text(d: Path) -> str:
@@ -202,10 +212,12 @@ def lr_sweep_table(task: str = "sentences", epochs: int = 3):
             continue
         for name, v in res["variants"].items():
             if name.startswith("engine") and "error" not in v and v.get("epochs") == epochs:
-                rows.append({"variant": name, "epochs": epochs, "lr": v.get("lr") or res["args"].get("lr"),
+                rows.append({"variant": name, "precision": v.get("precision", "auto"), "epochs": epochs,
+                             "lr": v.get("lr") or res["args"].get("lr"),
                              "final_val_loss": round(v["final_val_loss"], 4), "wall_s": round(v["wall_s"], 1),
                              "file": str(p.relative_to(paths.REPORTS.parent))})
-    return pd.DataFrame(rows).sort_values(["variant", "lr"]).reset_index(drop=True) if rows else pd.DataFrame()
+    return (pd.DataFrame(rows).sort_values(["variant", "precision", "lr"]).reset_index(drop=True) if rows
+            else pd.DataFrame())
 
 
 def extra_records(probe_dirs: Sequence[Path] = ()) -> list[dict]:

@@ -166,12 +166,16 @@ def read_by_sentence(generate, examples: list[dict], reading: str, fmt: str, sty
                      unique: bool = True) -> list[str]:
     """One output per story from one model call per sentence: ``generate(prompts, examples) -> outputs`` is called
     once for all sentences (prompted with ``fmt``/``style``/``prefix``), then the outputs are joined per story as
-    :func:`sentence_reading` names. StepGame stories are split by their ``stepgame`` item's sentence list (else
+    :func:`sentence_reading` names; ``reading="track"`` calls it once per sentence position instead, each prompt
+    holding the map written at the step before (:func:`helpers.tracking.read`). StepGame stories are split by their ``stepgame`` item's sentence list (else
     :func:`helpers.sentences.split`), and their map is laid out from that item (agents, asked agents).
     ``unique``: a prompt that occurs several times is generated once (right when the output depends on the prompt
     alone: greedy and not constrained by the example's names)."""
     from . import sentences, stepgame
     from .formats import example_prompt
+    if reading == "track":  # sequential: each step's prompt holds the map the previous step wrote
+        from . import tracking
+        return tracking.read(generate, examples, prefix)
 
     def split(ex: dict) -> list[str]:
         return [t.strip() for t in ex["stepgame"]["story"]] if "stepgame" in ex else sentences.split(ex["text"])
@@ -200,9 +204,6 @@ def _by_sentence(predict, exp: Experiment, prompt: Experiment | None = None):
     if not reading:
         return predict
     pe = prompt or exp
-    if reading == "track":
-        from . import tracking
-        return lambda prompts, examples: tracking.read(predict, examples, pe.prefix)
     return lambda prompts, examples: read_by_sentence(predict, examples, reading, pe.fmt, pe.style, pe.prefix,
                                                       unique=not exp.constrain)
 
