@@ -34,7 +34,7 @@ MODEL = None  # None = the profile's model (SmolLM2-135M); or an HF id / local d
 import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers import analysis, experiments, profiles, views
+from helpers import analysis, experiments, profiles, tracking, views
 from helpers.settings import plot_style
 
 plot_style()
@@ -246,3 +246,17 @@ if run.get("track"):
     views.confusions(run["scaled"][:1] + run["track"], ["scaled: all relations first", "scaled-track"],
                      "04_confusion_track")
     views.examples(run["track"][0], split="test_iid", n=3, wrong_only=True)
+
+# %% [markdown]
+# Where do the steps go wrong? Above, each step is given the map the model itself wrote, so one wrong step spoils
+# every later one. Below, each step of the `test_iid` stories is scored alone: prompted with the *reference* map
+# before it (teacher forcing), is the map it writes exactly the reference map after it? Steps are grouped by what
+# the reference update does (`tracking.step_kind`): the first placement, a new object placed next to the others
+# (`place`) or with placed objects pushed right or up to make room (`place+push`), a sentence about two placed
+# objects that moves some (`push`) or none (`unchanged`), and an action that opens a new state. The outputs are
+# stored with the run (`steps_test_iid.jsonl`).
+
+# %%
+if run.get("track"):
+    display(analysis.tracking_steps(tracking.diagnose(run["track"][0])))
+

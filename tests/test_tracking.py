@@ -99,3 +99,22 @@ def test_read_by_sentence_and_predict_use_the_tracking_loop():
     ref = {p: t for ex in exs for p, t in tracking.pairs(ex)}
     oracle = lambda prompts, examples: [ref[p] for p in prompts]  # noqa: E731
     assert experiments.read_by_sentence(oracle, exs, "track", "coords", "track") == tracking.read(oracle, exs)
+
+
+def test_step_kinds_and_teacher_forced_outcomes():
+    assert tracking.step_kind(tracking.EMPTY_MAP, "A 0 0\nB 1 0") == "first"
+    assert tracking.step_kind("A 0 0\nB 1 0", "A 0 0\nB 1 0\nC 2 0") == "place"
+    assert tracking.step_kind("A 0 0\nB 1 0", "A 0 0\nB 2 0\nC 1 0") == "place+push"
+    assert tracking.step_kind("A 0 0\nB 1 0", "A 0 0\nB 1 1") == "push"
+    assert tracking.step_kind("A 0 0\nB 1 0", "A 0 0\nB 1 0") == "unchanged"
+    assert tracking.step_kind("A 0 0\nB 1 0", "State1:\nA 0 0\nB 1 0\nState2:\nA 1 0\nB 1 0") == "action"
+    exs = _stories({"n_actions": 1}, 8)
+    ref = {p: t for ex in exs for p, t in tracking.pairs(ex)}
+    rows = tracking.step_outcomes(lambda prompts, _: [ref[p] + "\n" for p in prompts], exs)
+    assert len(rows) == len(ref) and all(r["right"] for r in rows)
+    assert {"first", "action"} <= {r["kind"] for r in rows}
+    rows = tracking.step_outcomes(lambda prompts, _: ["A 0 0"] * len(prompts), exs)
+    assert not any(r["right"] for r in rows)
+    from helpers import analysis
+    table = analysis.tracking_steps(rows)
+    assert table.iloc[-1]["step"] == "all" and table.iloc[-1]["steps"] == len(rows)

@@ -413,3 +413,20 @@ def sample_and_verify(greedy: Path, verified: Path, split: str = "test_iid"):
                    ("stories: a sample kept", sum(t > 0 for t in tries)), ("stories: none valid", sum(t < 0 for t in tries))):
         rows[0][key], rows[1][key] = "", n
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------ the tracked map (04_coords)
+STEP_KINDS = ("first", "place", "place+push", "push", "unchanged", "action")
+
+
+def tracking_steps(rows: Sequence[dict]) -> "object":
+    """Teacher-forced step accuracy of a tracking run (:func:`helpers.tracking.step_outcomes` rows) per kind of
+    step: how many steps, and the share whose map is exactly the reference one (Wilson 95% interval)."""
+    import pandas as pd
+    out = []
+    for kind in STEP_KINDS + ("all",):
+        rs = [r for r in rows if kind in ("all", r["kind"])]
+        if rs:
+            out.append({"step": kind, "steps": len(rs), "map exactly right": fmt(metrics.stat(sum(r["right"] for r in rs),
+                                                                                              len(rs)))})
+    return pd.DataFrame(out)

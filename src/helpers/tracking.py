@@ -90,3 +90,68 @@ def read(generate: Callable[[list[str], list[dict]], list[str]], examples: Seque
         for i, o in zip(idx, outs):
             maps[i] = o.strip() or EMPTY_MAP
     return maps
+
+
+# ------------------------------------------------------------------------------------- where the steps go wrong
+def _coords(map_text: str) -> dict[tuple[int, str], tuple[str, str]]:
+    """(state, name) -> (x, y) of a map text (state counted from 0; no header = state 0)."""
+    out, state = {}, 0
+    for line in map_text.splitlines():
+        if line.startswith("State"):
+            state = int(line[5:].rstrip(":")) - 1
+        elif line != EMPTY_MAP and " " in line:
+            name, x, y = line.rsplit(" ", 2)
+            out[(state, name)] = (x, y)
+    return out
+
+
+def step_kind(before: str, after: str) -> str:
+    """What one reference step does: ``first`` (the first placement), ``action`` (a new state), ``place`` (a new
+    object, the others stay), ``place+push`` (a new object, and placed ones move), ``push`` (no new object, placed
+    ones move) or ``unchanged``."""
+    if before == EMPTY_MAP:
+        return "first"
+    b, a = _coords(before), _coords(after)
+    if max((s for s, _ in a), default=0) > max((s for s, _ in b), default=0):
+        return "action"
+    moved = any(a.get(k) != v for k, v in b.items())
+    if set(a) - set(b):
+        return "place+push" if moved else "place"
+    return "push" if moved else "unchanged"
+
+
+def step_outcomes(generate: Callable[[list[str], list[dict]], list[str]], examples: Sequence[dict],
+                  prefix: str = "") -> list[dict]:
+    """Every step teacher-forced: prompted with the reference map before it (not the model's own), so each step is
+    scored alone. One row per step: story id, step, kind (:func:`step_kind`), reference and output maps, and
+    ``right`` (the output equals the reference map)."""
+    rows, prompts, exs = [], [], []
+    for ex in examples:
+        steps = maps_after_each_sentence(ex)
+        before = [EMPTY_MAP] + [m for _, m in steps[:-1]]
+        for t, (b, (s, m)) in enumerate(zip(before, steps)):
+            prompts.append(step_prompt(b, s, ex, prefix))
+            exs.append(ex)
+            rows.append({"id": ex["id"], "step": t, "kind": step_kind(b, m), "sentence": s, "target": m})
+    for r, o in zip(rows, generate(prompts, exs)):
+        r["output"] = o.strip()
+        r["right"] = r["output"] == r["target"]
+    return rows
+
+
+def diagnose(run_dir, split: str = "test_iid") -> list[dict]:
+    """:func:`step_outcomes` of a tracking run on its own ``split`` stories, stored once in the run folder as
+    ``steps_<split>.jsonl`` (the model is needed only the first time; the file is committed with the run)."""
+    from pathlib import Path
+    from . import experiments, generate as G, infer, paths, predict, runs
+    d = Path(run_dir)
+    out = d / f"steps_{split}.jsonl"
+    if runs.jsonl_file(out) is not None:
+        return runs.read_jsonl(out)
+    exp = experiments.Experiment.from_dict(runs.read_json(d / "config.json"))
+    examples = G.load_split(experiments.dataset_for(exp), split, root=paths.DATA)
+    p = predict.load_run(d)
+    rows = step_outcomes(lambda prompts, _: infer.generate(p.tok, p.model, prompts, exp.max_new_tokens,
+                                                           batch_size=exp.eval_batch_size), examples, exp.prefix)
+    runs.write_jsonl(out, rows)
+    return rows
