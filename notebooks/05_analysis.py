@@ -258,8 +258,9 @@ analysis.perf_figure("05_perf")
 #
 # The `bf16` rows autocast the engine's matmuls to bf16 on this CPU, which has AMX tiles (`docs/benchmarks.md`);
 # weights and optimizer state stay fp32, and the naive side is unchanged. Their learning rate was chosen on the
-# engine's validation loss in the sweep below, before the accuracy run. The README's engine target line takes the
-# largest same-run speed-up among the rows whose intervals overlap.
+# engine's validation loss in the sweep below, before the accuracy run. Two intervals that overlap do not show
+# equal accuracy: the column `engine - naive` gives the 95% interval of the difference itself (Newcombe's method,
+# `metrics.diff_interval`), and the verdict and the README's engine target line rest on it.
 
 # %%
 analysis.accuracy_check_table()

@@ -230,3 +230,14 @@ def test_score_on_generated_data_is_perfect_for_gold_maps():
     s = score(exs, facts)
     assert s["relation_acc"]["value"] == 1.0 and s["triple_f1"]["value"] == 1.0
     assert s["facts_exact_match"]["value"] == 1.0
+
+
+def test_difference_interval_matches_newcombe():
+    """Newcombe (1998), Stat. Med. 17:873, Table II, method 10 (hybrid score): 56/70 - 48/80 and 9/10 - 3/10."""
+    from helpers.metrics import diff_interval
+    assert diff_interval(56, 70, 48, 80) == pytest.approx((0.0524, 0.3339), abs=1e-4)
+    assert diff_interval(9, 10, 3, 10) == pytest.approx((0.1705, 0.8090), abs=1e-4)
+    lo, hi = diff_interval(184, 200, 196, 200)  # 92% vs 98%: the Wilson intervals touch, the difference is clear
+    assert hi < 0 < 0.98 - 0.95
+    with pytest.raises(ValueError):
+        diff_interval(1, 0, 1, 2)

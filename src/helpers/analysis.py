@@ -166,9 +166,23 @@ def perf_records() -> list[dict]:
                             "ci_low": lo, "ci_high": hi, "run": f"reports/perf/{p.name}"})
             sp = res.get("comparisons", {}).get(pair, {}).get("wall", {}).get(f"speedup_{c['epochs']['engine']}_epochs")
             if sp:
+                dif = accuracy_difference(c)
                 out.append({**rec, "model": label, "metric": "accuracy_run_speedup", "value": sp, "n": c["n_eval"],
-                            "run": f"reports/perf/{p.name}", "same_accuracy": bool(c["intervals_overlap"])})
+                            "run": f"reports/perf/{p.name}", "same_accuracy": dif["same"],
+                            "difference": {k: dif[k] for k in ("value", "ci_low", "ci_high", "n")}})
     return out
+
+
+def accuracy_difference(c: dict) -> dict:
+    """Engine minus naive final exact match of one ``accuracy_check`` entry, with its 95% interval
+    (:func:`helpers.metrics.diff_interval`), and whether a difference was detected (the interval excludes 0) or
+    neither side learned the task (both under 5%)."""
+    n = c["n_eval"]
+    ke, kn = round(c["engine_exact_match"] * n), round(c["naive_exact_match"] * n)
+    lo, hi = metrics.diff_interval(ke, n, kn, n)
+    inconclusive = max(c["naive_exact_match"], c["engine_exact_match"]) < 0.05
+    return {"value": (ke - kn) / n, "ci_low": lo, "ci_high": hi, "n": n, "inconclusive": inconclusive,
+            "same": not inconclusive and lo <= 0 <= hi}
 
 
 def accuracy_check_table():
@@ -181,6 +195,7 @@ def accuracy_check_table():
         for pair, c in res.get("accuracy_check", {}).items():
             sp = res.get("comparisons", {}).get(pair, {})
             lr = c.get("lr", {})
+            dif = accuracy_difference(c)
             rows.append({"pair": pair, "epochs": c["epochs"]["engine"], "n_eval": c["n_eval"],
                          "engine precision": res["args"].get("precision", "auto"),
                          "lr naive / engine": " / ".join(str(lr.get(side) or res["args"].get("lr") or "default")
@@ -190,9 +205,11 @@ def accuracy_check_table():
                          "engine exact match": fmt({"value": c["engine_exact_match"], "ci_low": c["engine_exact_match_ci"][0],
                                                     "ci_high": c["engine_exact_match_ci"][1], "n": c["n_eval"]}),
                          "intervals overlap": c["intervals_overlap"],
-                         "verdict": ("inconclusive: neither model learned the task at this budget"
-                                     if max(c["naive_exact_match"], c["engine_exact_match"]) < 0.05
-                                     else "no difference detected" if c["intervals_overlap"] else "different"),
+                         "engine - naive [95% CI]": f"{100 * dif['value']:+.1f} [{100 * dif['ci_low']:+.1f}, "
+                                                    f"{100 * dif['ci_high']:+.1f}]",
+                         "verdict": ("inconclusive: neither model learned the task at this budget" if dif["inconclusive"]
+                                     else "no difference detected" if dif["same"] else
+                                     "engine lower" if dif["ci_high"] < 0 else "engine higher"),
                          "wall speed-up (same run)": round(sp.get("wall", {}).get(f"speedup_{c['epochs']['engine']}_epochs",
                                                                                   float("nan")), 2),
                          "file": f"reports/perf/{p.name}"})

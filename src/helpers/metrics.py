@@ -32,6 +32,17 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def diff_interval(k1: int, n1: int, k2: int, n2: int, z: float = 1.96) -> tuple[float, float]:
+    """95% interval of the difference of two rates k1/n1 - k2/n2 (Newcombe's hybrid score method, from the two
+    Wilson intervals); it excludes 0 when the two rates differ at the 5% level. Both n must be positive."""
+    if n1 <= 0 or n2 <= 0:
+        raise ValueError("both samples need at least one trial")
+    p1, p2 = k1 / n1, k2 / n2
+    (l1, u1), (l2, u2) = wilson(k1, n1, z), wilson(k2, n2, z)
+    d = p1 - p2
+    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
 def stat(k: int, n: int) -> Stat:
     """A rate with its Wilson interval (value is nan when n == 0)."""
     lo, hi = wilson(k, n)
