@@ -249,14 +249,26 @@ if run.get("track"):
 
 # %% [markdown]
 # Where do the steps go wrong? Above, each step is given the map the model itself wrote, so one wrong step spoils
-# every later one. Below, each step of the `test_iid` stories is scored alone: prompted with the *reference* map
+# every later one. Below, each step of the `test_iid`, `test_objects` and `test_hops` stories is scored alone: prompted with the *reference* map
 # before it (teacher forcing), is the map it writes exactly the reference map after it? Steps are grouped by what
 # the reference update does (`tracking.step_kind`): the first placement, a new object placed next to the others
 # (`place`) or with placed objects pushed right or up to make room (`place+push`), a sentence about two placed
 # objects that moves some (`push`) or none (`unchanged`), and an action that opens a new state. The outputs are
-# stored with the run (`steps_test_iid.jsonl`).
+# stored with the run (`steps_<split>.jsonl`).
 
 # %%
 if run.get("track"):
-    display(analysis.tracking_steps(tracking.diagnose(run["track"][0])))
+    steps = {s: tracking.diagnose(run["track"][0], s) for s in ("test_iid", "test_objects", "test_hops")}
+    display(analysis.tracking_steps(steps))
+    display(Markdown(analysis.tracking_findings(run["track"][0], run["scaled"][0], steps)))
+
+# %% [markdown]
+# Keeping the map while reading is the best coordinates formulation here, well above every whole-story run on
+# the seed's setting, and the steps show what is left. Reading is not the problem: the first placement, and
+# placing a new object beside the others, are almost always right. What fails is moving objects already placed to
+# make room for a new fact, the same combining step as before, now isolated in one kind of update. On stories with
+# more objects than any training story (`test_objects`: 5, `test_hops`: 6, training at most 4), even plain
+# placements go wrong and the final maps often lose or repeat an object: the model has not learned to rewrite a
+# map longer than those it was trained on. So the coordinates targets are still missed; the facts formulation
+# (02_parse), which leaves combining to code, is the one that meets them.
 

@@ -116,5 +116,6 @@ def test_step_kinds_and_teacher_forced_outcomes():
     rows = tracking.step_outcomes(lambda prompts, _: ["A 0 0"] * len(prompts), exs)
     assert not any(r["right"] for r in rows)
     from helpers import analysis
-    table = analysis.tracking_steps(rows)
-    assert table.iloc[-1]["step"] == "all" and table.iloc[-1]["steps"] == len(rows)
+    table = analysis.tracking_steps({"test_iid": rows})
+    assert table.index[-1] == "all" and table.loc["all", "test_iid"].endswith(f"n={len(rows)}")
+    assert table.loc["all", "test_iid"].startswith("0.0%")

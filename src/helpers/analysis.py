@@ -436,14 +436,29 @@ def sample_and_verify(greedy: Path, verified: Path, split: str = "test_iid"):
 STEP_KINDS = ("first", "place", "place+push", "push", "unchanged", "action")
 
 
-def tracking_steps(rows: Sequence[dict]) -> "object":
-    """Teacher-forced step accuracy of a tracking run (:func:`helpers.tracking.step_outcomes` rows) per kind of
-    step: how many steps, and the share whose map is exactly the reference one (Wilson 95% interval)."""
+def tracking_steps(rows_by_split: dict[str, Sequence[dict]]) -> "object":
+    """Teacher-forced step accuracy of a tracking run (:func:`helpers.tracking.step_outcomes` rows, per split) per
+    kind of step: the share of steps whose map is exactly the reference one (Wilson 95% interval, n = steps)."""
     import pandas as pd
-    out = []
-    for kind in STEP_KINDS + ("all",):
-        rs = [r for r in rows if kind in ("all", r["kind"])]
-        if rs:
-            out.append({"step": kind, "steps": len(rs), "map exactly right": fmt(metrics.stat(sum(r["right"] for r in rs),
-                                                                                              len(rs)))})
-    return pd.DataFrame(out)
+    table = {}
+    for split, rows in rows_by_split.items():
+        for kind in STEP_KINDS + ("all",):
+            rs = [r for r in rows if kind in ("all", r["kind"])]
+            table.setdefault(kind, {})[split] = fmt(metrics.stat(sum(r["right"] for r in rs), len(rs))) if rs else ""
+    return pd.DataFrame.from_dict(table, orient="index")[list(rows_by_split)].rename_axis("step")
+
+
+def tracking_findings(track: Path, whole: Path, steps: dict[str, Sequence[dict]]) -> str:
+    """Markdown bullets on a tracking run, every number computed: its relation accuracy beside a whole-story run's,
+    and its teacher-forced steps that only place objects vs those that must move placed ones."""
+    def rate(rows: Sequence[dict], kinds: Sequence[str]) -> str:
+        rs = [r for r in rows if r["kind"] in kinds]
+        return fmt(metrics.stat(sum(r["right"] for r in rs), len(rs)))
+    out = [f"- **Kept while reading** (`{views.label_of(track)}`): relation accuracy on test_iid {fmt(_stat(track))}, "
+           f"against {fmt(_stat(whole))} for the whole-story `{views.label_of(whole)}`."]
+    for split, rows in steps.items():
+        out.append(f"- **{split}, each step alone:** the first placement {rate(rows, ['first'])}; placing an object "
+                   f"without moving the others, or changing nothing, {rate(rows, ['place', 'unchanged'])}; moving "
+                   f"placed objects to make room {rate(rows, ['place+push', 'push'])}; final maps valid "
+                   f"{fmt(_stat(track, 'validity', split))}.")
+    return "\n".join(out)
