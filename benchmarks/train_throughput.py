@@ -267,7 +267,7 @@ def child_engine(a) -> dict:
     K = None if a.top_k in (None, 0) else a.top_k
     cfg = T.TrainConfig(model=a.model, method=a.method, lora_r=16, lora_alpha=32, lora_top_k_layers=K,
                         cache_prefix=True, epochs=a.epochs, lr=_lr(a),
-                        batch_size=a.batch_size, warmup_ratio=0.0, save_every=0, progress=False,
+                        batch_size=a.engine_batch_size or a.batch_size, warmup_ratio=0.0, save_every=0, progress=False,
                         precision=a.precision)
     with tempfile.TemporaryDirectory() as td:
         s, m = T.train(cfg, tok, model, pairs, val, Path(td), log=lambda *x: None)
@@ -281,7 +281,7 @@ def child_engine(a) -> dict:
             "cache_cpu_s": s["cache_cpu_s"], "train_cpu_s_per_epoch": s["train_cpu_s"] / a.epochs, "tokens": s["tokens"], "tokens_per_s": s["tokens"] / wall,
             "peak_rss_mb": s["peak_rss_mb"], "first_loss": losses[0], "last_loss": losses[-1],
             "final_val_loss": s["final_val_loss"], "epochs": a.epochs, "top_k": K, "precision": a.precision,
-            "padded_tokens": _engine_padded(enc, a.batch_size) * a.epochs,
+            "batch_size": a.engine_batch_size or a.batch_size, "padded_tokens": _engine_padded(enc, a.engine_batch_size or a.batch_size) * a.epochs,
             **_flops(a, m, enc, None, "engine", K=K), **acc}
 
 
@@ -370,7 +370,7 @@ def run_child(kind: str, a, **over) -> dict:
     lr = (a.engine_lr or a.lr) if kind == "engine" else a.lr  # 0 = the child's default
     args = [sys.executable, __file__, "--child", kind, "--n", str(a.n), "--model", a.model, "--repeats", "1",
             "--batch-size", str(a.batch_size), "--accuracy-eval", str(a.accuracy_eval), "--task", a.task,
-            "--lr", str(lr or 0), "--precision", a.precision]
+            "--lr", str(lr or 0), "--precision", a.precision, "--engine-batch-size", str(a.engine_batch_size)]
     if a.model_dir:
         args += ["--model-dir", a.model_dir]
     for k, v in over.items():
@@ -472,6 +472,9 @@ def main() -> None:
                     help="learning rate of the engine variants only (0 = --lr); choose it on the engine's validation "
                          "loss (--skip-naive --accuracy-eval 0 sweeps), never on the accuracy pairs")
     ap.add_argument("--skip-naive", action="store_true", help="engine variants only (a learning-rate sweep)")
+    ap.add_argument("--engine-batch-size", type=int, default=0,
+                    help="the engine variants' batch size (0 = --batch-size); the examples x epochs stay the same, "
+                         "the optimizer takes fewer, larger steps")
     ap.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
                     help="the engine's TrainConfig.precision (naive: HF Trainer defaults, fp32 on CPU); bf16 pays "
                          "only on a CPU with AMX (helpers.train.bf16_is_fast)")

@@ -166,10 +166,13 @@ def perf_records() -> list[dict]:
                             "ci_low": lo, "ci_high": hi, "run": f"reports/perf/{p.name}"})
             sp = res.get("comparisons", {}).get(pair, {}).get("wall", {}).get(f"speedup_{c['epochs']['engine']}_epochs")
             if sp:
-                dif = accuracy_difference(c)
                 out.append({**rec, "model": label, "metric": "accuracy_run_speedup", "value": sp, "n": c["n_eval"],
-                            "run": f"reports/perf/{p.name}", "same_accuracy": dif["same"],
-                            "difference": {k: dif[k] for k in ("value", "ci_low", "ci_high", "n")}})
+                            "run": f"reports/perf/{p.name}"})
+            dif = accuracy_difference(c)
+            if not dif["inconclusive"]:  # engine - naive final exact match, with the interval of the difference
+                out.append({**rec, "model": label, "metric": "accuracy_difference", "value": dif["value"],
+                            "n": dif["n"], "ci_low": dif["ci_low"], "ci_high": dif["ci_high"],
+                            "run": f"reports/perf/{p.name}"})
     return out
 
 
@@ -198,6 +201,8 @@ def accuracy_check_table():
             dif = accuracy_difference(c)
             rows.append({"pair": pair, "epochs": c["epochs"]["engine"], "n_eval": c["n_eval"],
                          "engine precision": res["args"].get("precision", "auto"),
+                         "batch naive / engine": f"{res['args'].get('batch_size')} / "
+                                                 f"{res['args'].get('engine_batch_size') or res['args'].get('batch_size')}",
                          "lr naive / engine": " / ".join(str(lr.get(side) or res["args"].get("lr") or "default")
                                                          for side in ("naive", "engine")),
                          "naive exact match": fmt({"value": c["naive_exact_match"], "ci_low": c["naive_exact_match_ci"][0],
@@ -229,11 +234,12 @@ def lr_sweep_table(task: str = "sentences", epochs: int = 3):
             continue
         for name, v in res["variants"].items():
             if name.startswith("engine") and "error" not in v and v.get("epochs") == epochs:
-                rows.append({"variant": name, "precision": v.get("precision", "auto"), "epochs": epochs,
+                rows.append({"variant": name, "precision": v.get("precision", "auto"),
+                             "batch": v.get("batch_size", res["args"].get("batch_size")), "epochs": epochs,
                              "lr": v.get("lr") or res["args"].get("lr"),
                              "final_val_loss": round(v["final_val_loss"], 4), "wall_s": round(v["wall_s"], 1),
                              "file": str(p.relative_to(paths.REPORTS.parent))})
-    return (pd.DataFrame(rows).sort_values(["variant", "precision", "lr"]).reset_index(drop=True) if rows
+    return (pd.DataFrame(rows).sort_values(["variant", "precision", "batch", "lr"]).reset_index(drop=True) if rows
             else pd.DataFrame())
 
 
