@@ -227,7 +227,7 @@ if sg_runs:
 # ## bAbI 17 / 19 through the model
 # *In-domain*: SmolLM2 fine-tuned on stories of the task's 10k training file that are not held out. *Transfer*: a
 # facts model of 02_parse (our generator only: `transfer-facts` from `scaled-sentences`, `transfer-wide` from
-# `wide-sentences`) unchanged, its facts solved into a map. Either way every held-out
+# `wide-sentences`, `transfer-axes` from `wide-sentences-axes`) unchanged, its facts solved into a map. Either way every held-out
 # question is answered by code from the predicted map (`babi.answer_17` / `answer_19`), beside the rule reader on
 # the same stories and the published MemN2N (1k training stories).
 

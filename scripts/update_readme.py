@@ -135,7 +135,7 @@ def results_block() -> str:
                   "with the model trained on the widened phrasings and names (`wide-sentences`); "
                   "`transfer-wide-steps`: that model's relation lines joined with StepGame's unit-step rule; "
                   "`transfer-axes-steps`: the same with the model that writes one word per axis "
-                  "(`wide-sentences-axes`). Published numbers in `05_analysis` and `docs/benchmarks.md`.", "",
+                  "(`wide-sentences-axes`); `transfer-axes` (bAbI): that model's facts solved by code. Published numbers in `05_analysis` and `docs/benchmarks.md`.", "",
                   "| benchmark | formulation | model | split | accuracy |", "|---|---|---|---|---|"]
         key = lambda kv: (kv[0][0], kv[0][1], int(kv[0][3].rsplit("k", 1)[-1]) if kv[0][3][-1].isdigit() else 0)
         for (e, f, m, s), ms in sorted(out, key=key):
