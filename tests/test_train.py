@@ -223,3 +223,11 @@ def test_bf16_training_tracks_fp32(tmp_path):
         assert all(p.dtype == torch.float32 for p in model.parameters())
     assert losses["fp32"] != losses["bf16"]  # autocast really ran in bf16
     assert max(abs(a - b) for a, b in zip(losses["fp32"], losses["bf16"])) < 0.05 * max(losses["fp32"])
+
+
+def test_bf16_on_a_cpu_without_amx_warns(tmp_path, monkeypatch):
+    monkeypatch.setattr(T, "bf16_is_fast", lambda: False)
+    said = []
+    cfg = _cfg(epochs=1, precision="bf16", save_every=0, eval_every=0, max_steps=1)
+    T.train(cfg, make_tok(), make_model(), make_pairs(4), (), tmp_path / "run", log=lambda *a: said.append(" ".join(map(str, a))))
+    assert any("without AMX" in s for s in said)

@@ -455,6 +455,9 @@ def train(cfg: TrainConfig, tok, model, pairs: Sequence[tuple[str, str]],
     torch.set_num_threads(threads)
     device = dist.device or settings.device()
     autocast = autocast_for(cfg.precision, device)
+    if cfg.precision == "bf16" and not str(device).startswith("cuda") and not bf16_is_fast() and dist.main:
+        log("warning: precision='bf16' on a CPU without AMX (no amx_bf16 in /proc/cpuinfo): bf16 matmuls are slower "
+            "than fp32 here; use precision='auto'")
     settings.seed_everything(cfg.seed)
 
     model = prepare_model(cfg, model)
