@@ -119,3 +119,23 @@ def test_step_kinds_and_teacher_forced_outcomes():
     table = analysis.tracking_steps({"test_iid": rows})
     assert table.index[-1] == "all" and table.loc["all", "test_iid"].endswith(f"n={len(rows)}")
     assert table.loc["all", "test_iid"].startswith("0.0%")
+
+
+def test_moves_line_names_what_a_step_moves():
+    assert tracking.moves_line(tracking.EMPTY_MAP, "A 0 0\nB 1 0") == "moves: none"
+    assert tracking.moves_line("A 0 0\nB 1 0", "A 0 0\nB 2 0\nC 1 0") == "moves: B +1 +0"
+    assert tracking.moves_line("A 0 0\nB 1 0", "A 0 1\nB 1 0") == "moves: A +0 +1"
+    assert tracking.map_only("moves: B +1 +0\nA 0 0\nB 2 0\n") == "A 0 0\nB 2 0"
+
+
+def test_track_moves_targets_and_reading_keep_the_same_maps():
+    exs = _stories({}, 8) + _stories({"n_actions": 1}, 4)
+    plain = [t for ex in exs for _, t in tracking.pairs(ex)]
+    moves = tracking.pairs(exs[0], style="track-moves")
+    assert all(t.startswith("moves: ") for _, t in moves) and "coords/track-moves" in moves[0][0]
+    assert [tracking.map_only(t) for ex in exs for _, t in tracking.pairs(ex, style="track-moves")] == plain
+    ref = {p: t for ex in exs for p, t in tracking.pairs(ex, style="track-moves")}
+    out = tracking.read(lambda prompts, _: [ref[p] for p in prompts], exs, style="track-moves")
+    assert out == [tracking.pairs(ex)[-1][1] for ex in exs]  # the moves lines are dropped before feeding back
+    rows = tracking.step_outcomes(lambda prompts, _: [ref[p] for p in prompts], exs, style="track-moves")
+    assert all(r["right"] for r in rows)

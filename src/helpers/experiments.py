@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths, runs
-from .formats import SENTENCE_STYLES
+from .formats import SENTENCE_STYLES, TRACK_STYLES
 from .world import relation
 from .settings import seed_everything, set_threads
 
@@ -116,9 +116,9 @@ def load_training(dataset: str, split: str, exp: Experiment) -> list[dict]:
 
 def _pairs(examples: list[dict], exp: Experiment) -> list[tuple[str, str]]:
     from .formats import example_prompt, write_target
-    if exp.fmt == "coords" and exp.style == "track":  # one pair per sentence: map so far + sentence -> new map
+    if exp.fmt == "coords" and exp.style in TRACK_STYLES:  # one pair per sentence: map so far + sentence -> new map
         from .tracking import pairs
-        return [p for ex in examples for p in pairs(ex, exp.prefix)]
+        return [p for ex in examples for p in pairs(ex, exp.prefix, exp.style)]
     if exp.style in SENTENCE_STYLES:  # one training pair per sentence (StepGame's sentence mode splits its own data)
         from .sentences import sentence_examples
         examples = [s for ex in examples for s in sentence_examples(ex)]
@@ -154,12 +154,12 @@ def _finetune(exp: Experiment, d: Path, train_ex: list[dict], val_ex: list[dict]
 
 def sentence_reading(style: str, data: dict) -> str:
     """How a run reads a story: ``"facts"`` (facts styles ``sentences``/``axes``: one sentence at a time, facts
-    lines joined), ``"track"`` (coordinates style ``track``: one sentence at a time, each step given the map the
+    lines joined), ``"track"`` (coordinates styles ``track``/``track-moves``: one sentence at a time, each step given the map the
     previous one wrote; :mod:`helpers.tracking`), ``"stepgame"`` (StepGame's ``sentences`` mode: relation lines laid out by unit steps) or ``""``
     (the whole story at once)."""
     if data.get("mode") == "sentences":
         return "stepgame"
-    return "facts" if style in SENTENCE_STYLES else "track" if style == "track" else ""
+    return "facts" if style in SENTENCE_STYLES else "track" if style in TRACK_STYLES else ""
 
 
 def read_by_sentence(generate, examples: list[dict], reading: str, fmt: str, style: str, prefix: str = "",
@@ -175,7 +175,7 @@ def read_by_sentence(generate, examples: list[dict], reading: str, fmt: str, sty
     from .formats import example_prompt
     if reading == "track":  # sequential: each step's prompt holds the map the previous step wrote
         from . import tracking
-        return tracking.read(generate, examples, prefix)
+        return tracking.read(generate, examples, prefix, style)
 
     def split(ex: dict) -> list[str]:
         return [t.strip() for t in ex["stepgame"]["story"]] if "stepgame" in ex else sentences.split(ex["text"])

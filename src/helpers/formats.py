@@ -10,7 +10,8 @@ Three formats (``FORMATS``):
   writes the stated lines, then every pairwise line (as ``relations``), then the coordinates: each pair's line is
   then a copy or an inversion of a stated line above it. Readers skip ``|`` lines. Style ``"track"``: the model
   reads one sentence at a time and rewrites the whole map after each (:mod:`helpers.tracking`); its last map is
-  an ordinary ``compact`` map.
+  an ordinary ``compact`` map. Style ``"track-moves"``: each step first writes which placed objects move
+  (``moves: the Prince +1 0`` or ``moves: none``), then the map.
 * ``grid``   -- ``height`` lines of ``width`` characters, top row (largest y) first, ``.`` empty, each
   object's symbol in its cell. Objects sharing a cell: the first (object order) keeps the cell and each
   other one gets an extra line ``R@A`` after the grid (symbol R is in the cell of symbol A).
@@ -62,10 +63,12 @@ FORMATS: tuple[str, ...] = ("facts", "grid", "coords")
 STYLES: dict[str, tuple[str, ...]] = {
     "facts": ("compact", "json", "sentences", "axes"),
     "grid": ("compact", "legend"),
-    "coords": ("compact", "relations", "stated", "stated-pairs", "track"),
+    "coords": ("compact", "relations", "stated", "stated-pairs", "track", "track-moves"),
 }
 SENTENCE_STYLES: tuple[str, ...] = ("sentences", "axes")
 """Facts styles whose model reads one sentence at a time (outputs joined per story by :mod:`helpers.sentences`)."""
+TRACK_STYLES: tuple[str, ...] = ("track", "track-moves")
+"""Coordinates styles whose model keeps the map while reading (:mod:`helpers.tracking`)."""
 EMPTY = "."
 _HEADER = re.compile(r"^\s*state\s*(\d{1,4})\s*:?\s*$", re.IGNORECASE)
 _INT = r"([+-]?\d{1,7})"

@@ -26,6 +26,8 @@ from .solver import canonical_layout
 
 EMPTY_MAP = "(empty)"
 """What the map is before the first sentence that places an object."""
+MOVES = "moves:"
+"""Opens the line of style ``track-moves`` that names the placed objects a step moves (:func:`moves_line`)."""
 
 
 def _named(facts: dict) -> set[str]:
@@ -48,11 +50,25 @@ def map_text(facts: dict, objects: Sequence[str], width: int, height: int) -> st
     return "\n".join(line for i, b in enumerate(blocks) for line in [f"State{i + 1}:", *b])
 
 
-def step_prompt(map_so_far: str, sentence: str, example: dict, prefix: str = "") -> str:
+def step_prompt(map_so_far: str, sentence: str, example: dict, prefix: str = "", style: str = "track") -> str:
     """The prompt of one step: the map so far, the next sentence, and the usual map header (grid size included)."""
     size = (example["width"], example["height"]) if example.get("size_known", True) else None
-    return make_prompt(f"Map so far:\n{map_so_far.strip() or EMPTY_MAP}\nNext: {sentence}", "coords", "track",
+    return make_prompt(f"Map so far:\n{map_so_far.strip() or EMPTY_MAP}\nNext: {sentence}", "coords", style,
                        size, prefix)
+
+
+def moves_line(before: str, after: str) -> str:
+    """``moves: <name> <dx> <dy>; ...`` for every object of the first state that ``after`` places elsewhere than
+    ``before`` (``moves: none`` when none moves): the part of a step that combines facts, written out first."""
+    b, a = _coords(before), _coords(after)
+    moved = [f"{n} {int(a[(0, n)][0]) - int(x):+d} {int(a[(0, n)][1]) - int(y):+d}"
+             for (s, n), (x, y) in b.items() if s == 0 and (0, n) in a and a[(0, n)] != (x, y)]
+    return f"{MOVES} {'; '.join(moved) if moved else 'none'}"
+
+
+def map_only(output: str) -> str:
+    """A step's output without its ``moves:`` line: the map that is fed back and read."""
+    return "\n".join(ln for ln in output.strip().splitlines() if not ln.startswith(MOVES)).strip()
 
 
 def maps_after_each_sentence(example: dict) -> list[tuple[str, str]]:
@@ -70,25 +86,30 @@ def maps_after_each_sentence(example: dict) -> list[tuple[str, str]]:
     return out
 
 
-def pairs(example: dict, prefix: str = "") -> list[tuple[str, str]]:
-    """Training pairs of one story: (map before the sentence + the sentence, map after it), one per sentence."""
+def pairs(example: dict, prefix: str = "", style: str = "track") -> list[tuple[str, str]]:
+    """Training pairs of one story: (map before the sentence + the sentence, map after it), one per sentence; with
+    style ``track-moves`` the target opens with the step's :func:`moves_line`."""
     steps = maps_after_each_sentence(example)
     before = [EMPTY_MAP] + [m for _, m in steps[:-1]]
-    return [(step_prompt(b, s, example, prefix), m) for b, (s, m) in zip(before, steps)]
+    return [(step_prompt(b, s, example, prefix, style), _target(b, m, style)) for b, (s, m) in zip(before, steps)]
+
+
+def _target(before: str, after: str, style: str) -> str:
+    return f"{moves_line(before, after)}\n{after}" if style == "track-moves" else after
 
 
 def read(generate: Callable[[list[str], list[dict]], list[str]], examples: Sequence[dict],
-         prefix: str = "") -> list[str]:
+         prefix: str = "", style: str = "track") -> list[str]:
     """Each story's final map from the model's own maps: step t prompts every story that has a t-th sentence with
     the map its step t-1 wrote (``generate(prompts, examples) -> outputs``, one batched call per step)."""
     split = [sentences.split(ex["text"]) for ex in examples]
     maps = [EMPTY_MAP] * len(examples)
     for t in range(max((len(s) for s in split), default=0)):
         idx = [i for i, s in enumerate(split) if t < len(s)]
-        outs = generate([step_prompt(maps[i], split[i][t], examples[i], prefix) for i in idx],
+        outs = generate([step_prompt(maps[i], split[i][t], examples[i], prefix, style) for i in idx],
                         [examples[i] for i in idx])
         for i, o in zip(idx, outs):
-            maps[i] = o.strip() or EMPTY_MAP
+            maps[i] = map_only(o) or EMPTY_MAP
     return maps
 
 
@@ -121,21 +142,22 @@ def step_kind(before: str, after: str) -> str:
 
 
 def step_outcomes(generate: Callable[[list[str], list[dict]], list[str]], examples: Sequence[dict],
-                  prefix: str = "") -> list[dict]:
+                  prefix: str = "", style: str = "track") -> list[dict]:
     """Every step teacher-forced: prompted with the reference map before it (not the model's own), so each step is
-    scored alone. One row per step: story id, step, kind (:func:`step_kind`), reference and output maps, and
-    ``right`` (the output equals the reference map)."""
+    scored alone. One row per step: story id, step, kind (:func:`step_kind`), reference and output (as written),
+    and ``right`` (the output's map, :func:`map_only`, equals the reference map)."""
     rows, prompts, exs = [], [], []
     for ex in examples:
         steps = maps_after_each_sentence(ex)
         before = [EMPTY_MAP] + [m for _, m in steps[:-1]]
         for t, (b, (s, m)) in enumerate(zip(before, steps)):
-            prompts.append(step_prompt(b, s, ex, prefix))
+            prompts.append(step_prompt(b, s, ex, prefix, style))
             exs.append(ex)
-            rows.append({"id": ex["id"], "step": t, "kind": step_kind(b, m), "sentence": s, "target": m})
+            rows.append({"id": ex["id"], "step": t, "kind": step_kind(b, m), "sentence": s,
+                         "target": _target(b, m, style)})
     for r, o in zip(rows, generate(prompts, exs)):
         r["output"] = o.strip()
-        r["right"] = r["output"] == r["target"]
+        r["right"] = map_only(r["output"]) == map_only(r["target"])
     return rows
 
 
@@ -152,6 +174,7 @@ def diagnose(run_dir, split: str = "test_iid") -> list[dict]:
     examples = G.load_split(experiments.dataset_for(exp), split, root=paths.DATA)
     p = predict.load_run(d)
     rows = step_outcomes(lambda prompts, _: infer.generate(p.tok, p.model, prompts, exp.max_new_tokens,
-                                                           batch_size=exp.eval_batch_size), examples, exp.prefix)
+                                                           batch_size=exp.eval_batch_size), examples, exp.prefix,
+                         exp.style)
     runs.write_jsonl(out, rows)
     return rows
