@@ -272,3 +272,19 @@ if run.get("track"):
 # map longer than those it was trained on. So the coordinates targets are still missed; the facts formulation
 # (02_parse), which leaves combining to code, is the one that meets them.
 
+
+# %% [markdown]
+# ### Writing the moves first (`scaled-track-moves`)
+# A test of that reading: the same data, budget and steps, but each step first writes which placed objects move
+# and by how much (`moves: the Prince +1 +0`, or `moves: none`), then the map. Deciding the moves is the part of a
+# step that combines facts; written out, the map only has to apply them. Does the push step become learnable, and
+# does the map follow the moves the model wrote?
+
+# %%
+if run.get("track_moves"):
+    tm_dirs = run["scaled"][:1] + run["track"] + run["track_moves"] + run["fixed_baselines"]
+    views.all_splits(tm_dirs, [views.label_of(d) for d in tm_dirs], "04_track_moves_splits", show_targets=True)
+    steps_m = {s: tracking.diagnose(run["track_moves"][0], s) for s in ("test_iid", "test_objects", "test_hops")}
+    display(analysis.tracking_steps(steps_m))
+    display(analysis.moves_agreement(steps_m))
+    display(Markdown(analysis.tracking_findings(run["track_moves"][0], run["track"][0], steps_m)))

@@ -138,4 +138,7 @@ def test_track_moves_targets_and_reading_keep_the_same_maps():
     out = tracking.read(lambda prompts, _: [ref[p] for p in prompts], exs, style="track-moves")
     assert out == [tracking.pairs(ex)[-1][1] for ex in exs]  # the moves lines are dropped before feeding back
     rows = tracking.step_outcomes(lambda prompts, _: [ref[p] for p in prompts], exs, style="track-moves")
-    assert all(r["right"] for r in rows)
+    assert all(r["right"] and r["moves_right"] for r in rows)
+    from helpers import analysis
+    t = analysis.moves_agreement({"test_iid": rows})
+    assert t.loc[0, "moves line right"].startswith("100.0%") and t.loc[0, "map right | moves wrong"] == "n/a"

@@ -454,17 +454,33 @@ def tracking_steps(rows_by_split: dict[str, Sequence[dict]]) -> "object":
     return pd.DataFrame.from_dict(table, orient="index")[list(rows_by_split)].rename_axis("step")
 
 
-def tracking_findings(track: Path, whole: Path, steps: dict[str, Sequence[dict]]) -> str:
-    """Markdown bullets on a tracking run, every number computed: its relation accuracy beside a whole-story run's,
+def tracking_findings(track: Path, other: Path, steps: dict[str, Sequence[dict]]) -> str:
+    """Markdown bullets on a tracking run, every number computed: its relation accuracy beside another run's,
     and its teacher-forced steps that only place objects vs those that must move placed ones."""
     def rate(rows: Sequence[dict], kinds: Sequence[str]) -> str:
         rs = [r for r in rows if r["kind"] in kinds]
         return fmt(metrics.stat(sum(r["right"] for r in rs), len(rs)))
     out = [f"- **Kept while reading** (`{views.label_of(track)}`): relation accuracy on test_iid {fmt(_stat(track))}, "
-           f"against {fmt(_stat(whole))} for the whole-story `{views.label_of(whole)}`."]
+           f"against {fmt(_stat(other))} for `{views.label_of(other)}`."]
     for split, rows in steps.items():
         out.append(f"- **{split}, each step alone:** the first placement {rate(rows, ['first'])}; placing an object "
                    f"without moving the others, or changing nothing, {rate(rows, ['place', 'unchanged'])}; moving "
                    f"placed objects to make room {rate(rows, ['place+push', 'push'])}; final maps valid "
                    f"{fmt(_stat(track, 'validity', split))}.")
     return "\n".join(out)
+
+
+def moves_agreement(rows_by_split: dict[str, Sequence[dict]]) -> "object":
+    """For a ``track-moves`` run's teacher-forced steps (rows with ``moves_right``), per split: how often the moves
+    line is right, and how often the map is right when the moves line is right and when it is wrong (does the map
+    follow the moves the model wrote?)."""
+    import pandas as pd
+    out = []
+    for split, rows in rows_by_split.items():
+        rs = [r for r in rows if "moves_right" in r]
+        ok = [r for r in rs if r["moves_right"]]
+        bad = [r for r in rs if not r["moves_right"]]
+        rate = lambda sel: fmt(metrics.stat(sum(r["right"] for r in sel), len(sel))) if sel else "n/a"  # noqa: E731
+        out.append({"split": split, "moves line right": fmt(metrics.stat(len(ok), len(rs))) if rs else "n/a",
+                    "map right | moves right": rate(ok), "map right | moves wrong": rate(bad)})
+    return pd.DataFrame(out)

@@ -145,7 +145,8 @@ def step_outcomes(generate: Callable[[list[str], list[dict]], list[str]], exampl
                   prefix: str = "", style: str = "track") -> list[dict]:
     """Every step teacher-forced: prompted with the reference map before it (not the model's own), so each step is
     scored alone. One row per step: story id, step, kind (:func:`step_kind`), reference and output (as written),
-    and ``right`` (the output's map, :func:`map_only`, equals the reference map)."""
+    and ``right`` (the output's map, :func:`map_only`, equals the reference map); for ``track-moves`` also
+    ``moves_right`` (its moves line equals the reference one)."""
     rows, prompts, exs = [], [], []
     for ex in examples:
         steps = maps_after_each_sentence(ex)
@@ -158,6 +159,8 @@ def step_outcomes(generate: Callable[[list[str], list[dict]], list[str]], exampl
     for r, o in zip(rows, generate(prompts, exs)):
         r["output"] = o.strip()
         r["right"] = map_only(r["output"]) == map_only(r["target"])
+        if style == "track-moves":
+            r["moves_right"] = r["output"].split("\n", 1)[0].strip() == r["target"].split("\n", 1)[0]
     return rows
 
 
