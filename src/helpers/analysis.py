@@ -451,7 +451,8 @@ def tracking_steps(rows_by_split: dict[str, Sequence[dict]]) -> "object":
         for kind in STEP_KINDS + ("all",):
             rs = [r for r in rows if kind in ("all", r["kind"])]
             table.setdefault(kind, {})[split] = fmt(metrics.stat(sum(r["right"] for r in rs), len(rs))) if rs else ""
-    return pd.DataFrame.from_dict(table, orient="index")[list(rows_by_split)].rename_axis("step")
+    df = pd.DataFrame.from_dict(table, orient="index")[list(rows_by_split)].rename_axis("step")
+    return df[(df != "").any(axis=1)]  # kinds no split has (e.g. actions in stories without any) are left out
 
 
 def tracking_findings(track: Path, other: Path, steps: dict[str, Sequence[dict]]) -> str:
