@@ -17,10 +17,11 @@ PROFILE_TEXT = {
     "default": "SmolLM2-135M (LoRA on its top 4 layers) at the seed's budget for every replication, diagnosis and "
                "fix run; the scaled fix (3000 stories, LoRA on the top 8 layers) for facts, grid and coordinates, "
                "facts on the training mixture (5000 stories, every split) and sentence by sentence (the sentences of "
-               "1500 stories; 2000 of the widened mixture, relations as labels or as one word per axis); coordinates kept "
-               "while reading (3000 stories, one sentence at a time, bf16 matmuls); a coordinates learning curve from 100 to 10000 stories; StepGame (up to 500 stories per k) and bAbI in-domain "
-               "and transfer; "
-               "a from-scratch Llama as control (see `src/helpers/profiles.py`)",
+               "1500 stories; 2000 of the widened mixture, relations as labels or as one word per axis); "
+               "coordinates kept while reading (3000 stories, one sentence at a time, bf16 matmuls; with and without "
+               "a moves line); a coordinates learning curve from 100 to 10000 stories; StepGame (up to 500 stories "
+               "per k) and bAbI in-domain and transfer; a from-scratch Llama as control (see "
+               "`src/helpers/profiles.py`)",
     "full": "the seed's budgets and every ablation on the pretrained model",
 }
 
@@ -63,7 +64,8 @@ def profiles_block() -> str:
 
 FORMULATIONS = ("fixed", "scaled", "scaled-stated", "scaled-mix", "scaled-sentences", "scaled-sentences-prefix",
                 "wide-sentences", "wide-sentences-more", "wide-sentences-axes", "wide-sentences-axes-more",
-                "scaled-legend", "scaled-legend-verify", "scaled-stated-pairs", "scaled-track")
+                "scaled-legend", "scaled-legend-verify", "scaled-stated-pairs", "scaled-track",
+                "scaled-track-moves")
 """The formulations whose targets the README lists (those run on every split or on the seed's setting)."""
 
 
