@@ -278,7 +278,8 @@ if run.get("track"):
 # A test of that reading: the same data, budget and steps, but each step first writes which placed objects move
 # and by how much (`moves: the Prince +1 +0`, or `moves: none`), then the map. Deciding the moves is the part of a
 # step that combines facts; written out, the map only has to apply them. Does the push step become learnable, and
-# does the map follow the moves the model wrote?
+# does the map follow the moves the model wrote? This run is part of the `full` profile (and of `smoke`, which
+# checks the code path), not of `default`: it did not fit the default profile's CPU time.
 
 # %%
 if run.get("track_moves"):
@@ -288,3 +289,5 @@ if run.get("track_moves"):
     display(analysis.tracking_steps(steps_m))
     display(analysis.moves_agreement(steps_m))
     display(Markdown(analysis.tracking_findings(run["track_moves"][0], run["track"][0], steps_m)))
+else:
+    print(f"the track-moves run is not part of the {PROFILE!r} profile (see helpers/profiles.py)")

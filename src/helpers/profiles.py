@@ -183,9 +183,11 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             # previous sentence (helpers.tracking); the scaled budget, TRACK_MIX, bf16 matmuls
             "track": [_scaled(b, replace(fixed, style="track", mix=TRACK_MIX, max_new_tokens=192, eval_batch_size=64),
                               "scaled-track", precision="bf16")],
-            # the same, each step first writing which placed objects move (the step that fails in scaled-track)
+            # the same, each step first writing which placed objects move (the step that fails in scaled-track);
+            # like relations-first, not in the default profile (its CPU budget)
             "track_moves": [_scaled(b, replace(fixed, style="track-moves", mix=TRACK_MIX, max_new_tokens=224,
-                                               eval_batch_size=64), "scaled-track-moves", precision="bf16")],
+                                               eval_batch_size=64), "scaled-track-moves", precision="bf16")]
+            if b["intermediate"] else [],
             "fixed_baselines": baselines(fixed),
             "scratch": [replace(fixed, model=cheap, formulation="fixed-scratch", train=_train(b, cheap))],
             "fewshot": [replace(canonical, formulation="fewshot", method="fewshot", train={},
