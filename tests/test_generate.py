@@ -247,9 +247,9 @@ def test_load_split_missing_is_clear(tmp_path):
 def test_speed_100k_well_under_a_minute():
     cfg = G.DataConfig()
     n = 3000
-    t = time.perf_counter()
+    t = time.process_time()  # CPU seconds of this process: other jobs sharing the cores do not make it fail
     for ex in G.iter_split(cfg, "train", n, 0):
         json.dumps(ex, separators=(",", ":"))
-    per = (time.perf_counter() - t) / n
+    per = (time.process_time() - t) / n
     print(f"\n{per * 1e6:.0f} us/example -> 100k examples in {per * 1e5:.0f} s")
     assert per * 100_000 < 45
