@@ -442,6 +442,11 @@ def sample_and_verify(greedy: Path, verified: Path, split: str = "test_iid"):
 STEP_KINDS = ("first", "place", "place+push", "push", "unchanged", "action")
 
 
+def _share_right(rows: Sequence[dict]) -> str:
+    """'x% [lo, hi], n=...' of the teacher-forced steps in ``rows`` whose map is right; 'n/a' for no rows."""
+    return fmt(metrics.stat(sum(r["right"] for r in rows), len(rows))) if rows else "n/a"
+
+
 def tracking_steps(rows_by_split: dict[str, Sequence[dict]]) -> "object":
     """Teacher-forced step accuracy of a tracking run (:func:`helpers.tracking.step_outcomes` rows, per split) per
     kind of step: the share of steps whose map is exactly the reference one (Wilson 95% interval, n = steps)."""
@@ -450,7 +455,7 @@ def tracking_steps(rows_by_split: dict[str, Sequence[dict]]) -> "object":
     for split, rows in rows_by_split.items():
         for kind in STEP_KINDS + ("all",):
             rs = [r for r in rows if kind in ("all", r["kind"])]
-            table.setdefault(kind, {})[split] = fmt(metrics.stat(sum(r["right"] for r in rs), len(rs))) if rs else ""
+            table.setdefault(kind, {})[split] = _share_right(rs) if rs else ""
     df = pd.DataFrame.from_dict(table, orient="index")[list(rows_by_split)].rename_axis("step")
     return df[(df != "").any(axis=1)]  # kinds no split has (e.g. actions in stories without any) are left out
 
@@ -459,8 +464,7 @@ def tracking_findings(track: Path, other: Path, steps: dict[str, Sequence[dict]]
     """Markdown bullets on a tracking run, every number computed: its relation accuracy beside another run's,
     and its teacher-forced steps that only place objects vs those that must move placed ones."""
     def rate(rows: Sequence[dict], kinds: Sequence[str]) -> str:
-        rs = [r for r in rows if r["kind"] in kinds]
-        return fmt(metrics.stat(sum(r["right"] for r in rs), len(rs)))
+        return _share_right([r for r in rows if r["kind"] in kinds])
     out = [f"- **Kept while reading** (`{views.label_of(track)}`): relation accuracy on test_iid {fmt(_stat(track))}, "
            f"against {fmt(_stat(other))} for `{views.label_of(other)}`."]
     for split, rows in steps.items():
@@ -481,7 +485,6 @@ def moves_agreement(rows_by_split: dict[str, Sequence[dict]]) -> "object":
         rs = [r for r in rows if "moves_right" in r]
         ok = [r for r in rs if r["moves_right"]]
         bad = [r for r in rs if not r["moves_right"]]
-        rate = lambda sel: fmt(metrics.stat(sum(r["right"] for r in sel), len(sel))) if sel else "n/a"  # noqa: E731
         out.append({"split": split, "moves line right": fmt(metrics.stat(len(ok), len(rs))) if rs else "n/a",
-                    "map right | moves right": rate(ok), "map right | moves wrong": rate(bad)})
+                    "map right | moves right": _share_right(ok), "map right | moves wrong": _share_right(bad)})
     return pd.DataFrame(out)

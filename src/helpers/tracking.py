@@ -86,12 +86,17 @@ def maps_after_each_sentence(example: dict) -> list[tuple[str, str]]:
     return out
 
 
+def reference_steps(example: dict) -> list[tuple[str, str, str]]:
+    """``(map before, sentence, map after)`` for every sentence of the story (:func:`maps_after_each_sentence`)."""
+    steps = maps_after_each_sentence(example)
+    before = [EMPTY_MAP] + [m for _, m in steps[:-1]]
+    return [(b, s, m) for b, (s, m) in zip(before, steps)]
+
+
 def pairs(example: dict, prefix: str = "", style: str = "track") -> list[tuple[str, str]]:
     """Training pairs of one story: (map before the sentence + the sentence, map after it), one per sentence; with
     style ``track-moves`` the target opens with the step's :func:`moves_line`."""
-    steps = maps_after_each_sentence(example)
-    before = [EMPTY_MAP] + [m for _, m in steps[:-1]]
-    return [(step_prompt(b, s, example, prefix, style), _target(b, m, style)) for b, (s, m) in zip(before, steps)]
+    return [(step_prompt(b, s, example, prefix, style), _target(b, m, style)) for b, s, m in reference_steps(example)]
 
 
 def _target(before: str, after: str, style: str) -> str:
@@ -149,9 +154,7 @@ def step_outcomes(generate: Callable[[list[str], list[dict]], list[str]], exampl
     ``moves_right`` (its moves line equals the reference one)."""
     rows, prompts, exs = [], [], []
     for ex in examples:
-        steps = maps_after_each_sentence(ex)
-        before = [EMPTY_MAP] + [m for _, m in steps[:-1]]
-        for t, (b, (s, m)) in enumerate(zip(before, steps)):
+        for t, (b, s, m) in enumerate(reference_steps(ex)):
             prompts.append(step_prompt(b, s, ex, prefix, style))
             exs.append(ex)
             rows.append({"id": ex["id"], "step": t, "kind": step_kind(b, m), "sentence": s,
