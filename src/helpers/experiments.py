@@ -154,9 +154,9 @@ def _finetune(exp: Experiment, d: Path, train_ex: list[dict], val_ex: list[dict]
 
 def sentence_reading(style: str, data: dict) -> str:
     """How a run reads a story: ``"facts"`` (facts styles ``sentences``/``axes``: one sentence at a time, facts
-    lines joined), ``"track"`` (coordinates styles ``track``/``track-moves``: one sentence at a time, each step given the map the
-    previous one wrote; :mod:`helpers.tracking`), ``"stepgame"`` (StepGame's ``sentences`` mode: relation lines laid out by unit steps) or ``""``
-    (the whole story at once)."""
+    lines joined), ``"track"`` (coordinates styles ``track``/``track-moves``: one sentence at a time, each step
+    given the map the previous one wrote; :mod:`helpers.tracking`), ``"stepgame"`` (StepGame's ``sentences`` mode:
+    relation lines laid out by unit steps) or ``""`` (the whole story at once)."""
     if data.get("mode") == "sentences":
         return "stepgame"
     return "facts" if style in SENTENCE_STYLES else "track" if style in TRACK_STYLES else ""
@@ -167,8 +167,9 @@ def read_by_sentence(generate, examples: list[dict], reading: str, fmt: str, sty
     """One output per story from one model call per sentence: ``generate(prompts, examples) -> outputs`` is called
     once for all sentences (prompted with ``fmt``/``style``/``prefix``), then the outputs are joined per story as
     :func:`sentence_reading` names; ``reading="track"`` calls it once per sentence position instead, each prompt
-    holding the map written at the step before (:func:`helpers.tracking.read`). StepGame stories are split by their ``stepgame`` item's sentence list (else
-    :func:`helpers.sentences.split`), and their map is laid out from that item (agents, asked agents).
+    holding the map written at the step before (:func:`helpers.tracking.read`). StepGame stories are split by their
+    ``stepgame`` item's sentence list (else :func:`helpers.sentences.split`), and their map is laid out from that
+    item (agents, asked agents).
     ``unique``: a prompt that occurs several times is generated once (right when the output depends on the prompt
     alone: greedy and not constrained by the example's names)."""
     from . import sentences, stepgame

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from . import sentences
-from .formats import make_prompt, normalize_facts
+from .formats import make_prompt, normalize_facts, write_target
 from .solver import canonical_layout
 
 EMPTY_MAP = "(empty)"
@@ -38,16 +38,14 @@ def _named(facts: dict) -> set[str]:
 
 
 def map_text(facts: dict, objects: Sequence[str], width: int, height: int) -> str:
-    """The canonical map of ``facts`` over the ``objects`` they name (in that order), one block per state."""
+    """The least map of ``facts`` over the ``objects`` they name (in that order), written as a ``compact``
+    coordinates target (one block per state)."""
     named = _named(facts)
     objs = [o for o in objects if o in named]
     if not objs:
         return EMPTY_MAP
     layouts = canonical_layout(facts, objs, width, height, order_open=False)
-    blocks = [[f"{o} {lay[o][0]} {lay[o][1]}" for o in objs] for lay in layouts]
-    if len(blocks) == 1:
-        return "\n".join(blocks[0])
-    return "\n".join(line for i, b in enumerate(blocks) for line in [f"State{i + 1}:", *b])
+    return write_target({"objects": [{"name": o} for o in objs], "canonical": layouts}, "coords")
 
 
 def step_prompt(map_so_far: str, sentence: str, example: dict, prefix: str = "", style: str = "track") -> str:
