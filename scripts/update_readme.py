@@ -8,7 +8,7 @@ import json
 import re
 import sys
 
-from helpers import paths
+from helpers import analysis, paths
 from helpers import targets as T
 
 README = paths.ROOT / "README.md"
@@ -64,7 +64,7 @@ def profiles_block() -> str:
 FORMULATIONS = ("fixed", "scaled", "scaled-stated", "scaled-mix", "scaled-sentences", "scaled-sentences-prefix",
                 "wide-sentences", "wide-sentences-more", "wide-sentences-axes", "wide-sentences-axes-more",
                 "scaled-legend", "scaled-legend-verify", "scaled-stated-pairs", "scaled-track",
-                "scaled-track-moves")
+                "scaled-track-moves", "scaled-track-rel", "scaled-track-delta")
 """The formulations whose targets the README lists (those run on every split or on the seed's setting)."""
 
 
@@ -74,7 +74,7 @@ def pct1(x: float) -> str:
 
 
 def pct(r: dict) -> str:
-    return f"{100 * r['value']:.1f}% [{100 * r['ci_low']:.1f}, {100 * r['ci_high']:.1f}] (n={r['n']})"
+    return analysis.fmt(r, n_in_parens=True)
 
 
 def results_block() -> str:

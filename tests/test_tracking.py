@@ -142,3 +142,51 @@ def test_track_moves_targets_and_reading_keep_the_same_maps():
     from helpers import analysis
     t = analysis.moves_agreement({"test_iid": rows})
     assert t.loc[0, "moves line right"].startswith("100.0%") and t.loc[0, "map right | moves wrong"] == "n/a"
+
+
+@pytest.mark.parametrize("style", tracking.RELATIVE_STYLES)
+@pytest.mark.parametrize("cfg_kw", CONFIGS)
+def test_relative_styles_read_back_the_least_maps(style, cfg_kw):
+    """Fed its own reference steps, a relative-frame model's final map (translated into the grid) is exactly the
+    least map of the plain style, and every teacher-forced step counts as right."""
+    exs = _stories(cfg_kw, 20)
+    ref = {p: t for ex in exs for p, t in tracking.pairs(ex, style=style)}
+    out = tracking.read(lambda prompts, _: [ref[p] for p in prompts], exs, style=style)
+    least = [tracking.pairs(ex)[-1][1] for ex in exs]
+    assert [tracking._positions(o) for o in out] == [tracking._positions(m) for m in least]
+    rows = tracking.step_outcomes(lambda prompts, _: [ref[p] for p in prompts], exs, style=style)
+    assert rows and all(r["right"] for r in rows)
+
+
+def test_relative_frame_keeps_the_first_object_at_the_origin():
+    for ex in _stories({"structure": "chain", "n_objects": 6}, 10):
+        steps = [m for _, m in tracking.maps_after_each_sentence(ex, relative=True)]
+        first = steps[0].splitlines()
+        origin = next(n for n, x, y in (ln.rsplit(" ", 2) for ln in first) if (x, y) == ("0", "0"))
+        assert all(f"{origin} 0 0" in m.splitlines() for m in steps)
+    assert any("-" in m for ex in _stories({}, 10) for _, m in tracking.maps_after_each_sentence(ex, True))
+
+
+def test_delta_lists_only_the_changes_and_merges_back():
+    assert tracking.delta_text("A 0 0\nB 1 0", "A 0 0\nB 1 0") == tracking.NO_CHANGE
+    assert tracking.delta_text("A 0 0\nB 1 0", "A 0 0\nB 2 0\nC 1 0") == "B 2 0\nC 1 0"
+    assert tracking.apply_delta("A 0 0\nB 1 0", "B 2 0\nC 1 0") == "A 0 0\nB 2 0\nC 1 0"
+    two = "State1:\nA 0 0\nB 1 0\nState2:\nA 0 3\nB 1 0"
+    assert tracking.delta_text("A 0 0\nB 1 0", two) == "State2:\nA 0 3"
+    assert tracking.apply_delta("A 0 0\nB 1 0", "State2:\nA 0 3") == two
+    assert tracking.apply_delta("A 0 0", tracking.NO_CHANGE) == "A 0 0"
+    assert tracking.apply_delta("A 0 0", "junk\nB -1 2") == "A 0 0\nB -1 2"  # unreadable lines are dropped
+    assert tracking.to_grid("A 0 0\nB -1 2") == "A 1 0\nB 0 2" and tracking.to_grid("A 0 0") == "A 0 0"
+
+
+def test_push_shapes_tell_translations_from_reorders():
+    assert tracking.push_shape("A 0 0\nB 1 0", "A 1 0\nB 2 0\nC 0 0") == "translate"
+    assert tracking.push_shape("A 0 0\nB 1 0", "A 0 0\nB 2 0\nC 1 0") == "reorder"
+    rows = [{"id": "s", "step": 0, "kind": "first", "target": "A 0 0\nB 1 0", "right": True},
+            {"id": "s", "step": 1, "kind": "place+push", "target": "A 1 0\nB 2 0\nC 0 0", "right": False},
+            {"id": "s", "step": 2, "kind": "push", "target": "A 1 0\nB 3 0\nC 0 0", "right": True}]
+    from helpers import analysis
+    t = analysis.push_shapes({"test_iid": rows})
+    assert t.loc["translate: right", "test_iid"].startswith("0.0%")
+    assert t.loc["reorder: right", "test_iid"].startswith("100.0%")
+    assert t.loc["translate: share of push steps", "test_iid"].startswith("50.0%")

@@ -16,11 +16,12 @@ def _stat(d: Path, metric: str = "relation_acc", split: str = "test_iid") -> dic
     return s if isinstance(s, dict) and s.get("n") else None
 
 
-def fmt(s: dict | None) -> str:
-    """'61.2% [58.1, 64.3], n=1200' from a stat record."""
+def fmt(s: dict | None, n_in_parens: bool = False) -> str:
+    """'61.2% [58.1, 64.3], n=1200' (or '... (n=1200)') from a stat record."""
     if not s:
         return "n/a"
-    return f"{100 * s['value']:.1f}% [{100 * s['ci_low']:.1f}, {100 * s['ci_high']:.1f}], n={s['n']}"
+    n = f" (n={s['n']})" if n_in_parens else f", n={s['n']}"
+    return f"{100 * s['value']:.1f}% [{100 * s['ci_low']:.1f}, {100 * s['ci_high']:.1f}]{n}"
 
 
 def findings(run: dict[str, dict[str, list[Path]]]) -> str:
@@ -473,6 +474,28 @@ def tracking_findings(track: Path, other: Path, steps: dict[str, Sequence[dict]]
                    f"placed objects to make room {rate(rows, ['place+push', 'push'])}; final maps valid "
                    f"{fmt(_stat(track, 'validity', split))}.")
     return "\n".join(out)
+
+
+def push_shapes(rows_by_split: dict[str, Sequence[dict]]) -> "object":
+    """For a whole-map tracking run's teacher-forced steps (targets are maps, rows in story and step order): the
+    steps that move placed objects, split by :func:`helpers.tracking.push_shape` (all moved by one vector, or
+    reordered), with the share the model got right."""
+    import pandas as pd
+    from . import tracking
+    table: dict = {}
+    for split, rows in rows_by_split.items():
+        before, shapes = {}, {"translate": [], "reorder": []}
+        for r in rows:
+            b = before.get(r["id"], tracking.EMPTY_MAP) if r["step"] else tracking.EMPTY_MAP
+            after = tracking.map_only(r["target"])
+            if r["kind"] in ("push", "place+push"):
+                shapes[tracking.push_shape(b, after)].append(r)
+            before[r["id"]] = after
+        for shape, rs in shapes.items():
+            table.setdefault(f"{shape}: share of push steps", {})[split] = fmt(
+                metrics.stat(len(rs), sum(map(len, shapes.values())))) if rs else "n/a"
+            table.setdefault(f"{shape}: right", {})[split] = _share_right(rs)
+    return pd.DataFrame.from_dict(table, orient="index")[list(rows_by_split)].rename_axis("steps that move objects")
 
 
 def moves_agreement(rows_by_split: dict[str, Sequence[dict]]) -> "object":

@@ -15,17 +15,33 @@ Unlike the canonical map of the other coordinates runs, it never orders the pair
 fact only ever pushes objects right or up: each step is a local update. Pairs the text leaves open may then share
 a row or a column; they are not scored (relation accuracy counts only the axes the text determines), so the final
 map is scored exactly as the other runs' maps are, but its exact match with the canonical map is not comparable.
+
+Two variants change what a step writes, not what is read from the text:
+
+* ``track-rel`` (relative frame): every map is translated so that the first object placed stays at ``0 0``
+  (coordinates may be negative; not done when the facts place an object at an absolute cell). A new object left
+  of or below everything then gets a negative coordinate instead of pushing every placed object right or up,
+  so only the updates that reorder objects move anything. Code translates the last map so that its smallest x
+  and y are 0 (:func:`to_grid`), which gives back the least map exactly.
+* ``track-delta`` (relative frame, changes only): each step writes only the lines that change: the new objects
+  and the ones that move (``State2:`` opens the lines of a new state, which starts as a copy of the last one),
+  or ``no change``. Code merges them into the map so far (:func:`apply_delta`); the map in the next prompt is
+  still made only of coordinates the model wrote. Output lines that are not ``Name x y`` are dropped.
 """
 from __future__ import annotations
 
 from typing import Callable, Sequence
 
 from . import sentences
-from .formats import make_prompt, normalize_facts, write_target
+from .formats import _COORD, _HEADER, make_prompt, normalize_facts, write_target
 from .solver import canonical_layout
 
 EMPTY_MAP = "(empty)"
 """What the map is before the first sentence that places an object."""
+RELATIVE_STYLES: tuple[str, ...] = ("track-rel", "track-delta")
+"""Tracking styles whose maps keep the first object placed at ``0 0`` (see above)."""
+NO_CHANGE = "no change"
+"""What a ``track-delta`` step writes when the map stays as it is."""
 MOVES = "moves:"
 """Opens the line of style ``track-moves`` that names the placed objects a step moves (:func:`moves_line`)."""
 
@@ -37,14 +53,18 @@ def _named(facts: dict) -> set[str]:
     return out
 
 
-def map_text(facts: dict, objects: Sequence[str], width: int, height: int) -> str:
+def map_text(facts: dict, objects: Sequence[str], width: int, height: int, origin: str | None = None) -> str:
     """The least map of ``facts`` over the ``objects`` they name (in that order), written as a ``compact``
-    coordinates target (one block per state)."""
+    coordinates target (one block per state); translated so that ``origin`` is at ``0 0`` in the first state
+    when it is given and no fact places an object at an absolute cell."""
     named = _named(facts)
     objs = [o for o in objects if o in named]
     if not objs:
         return EMPTY_MAP
     layouts = canonical_layout(facts, objs, width, height, order_open=False)
+    if origin in layouts[0] and not facts["anchors"]:
+        ox, oy = layouts[0][origin]
+        layouts = [{n: (x - ox, y - oy) for n, (x, y) in lay.items()} for lay in layouts]
     return write_target({"objects": [{"name": o} for o in objs], "canonical": layouts}, "coords")
 
 
@@ -69,42 +89,141 @@ def map_only(output: str) -> str:
     return "\n".join(ln for ln in output.strip().splitlines() if not ln.startswith(MOVES)).strip()
 
 
-def maps_after_each_sentence(example: dict) -> list[tuple[str, str]]:
-    """``(sentence, map after it)`` for every sentence of the story, with the reference maps described above."""
+def maps_after_each_sentence(example: dict, relative: bool = False) -> list[tuple[str, str]]:
+    """``(sentence, map after it)`` for every sentence of the story, with the reference maps described above
+    (``relative``: in the frame of the first object placed, the first in story order among those the first
+    placing sentence names)."""
     by_index = {int(s["id"].rsplit("-s", 1)[1]): s["facts"] for s in sentences.sentence_examples(example)}
     objects = [o["name"] for o in example["objects"]]
     acc = {"entities": [], "relations": [], "anchors": [], "actions": []}
-    out = []
+    out, origin = [], None
     for i, sent in enumerate(sentences.split(example["text"])):
         f = normalize_facts(by_index[i]) if i in by_index else None
         if f is not None:
             for k in ("relations", "anchors", "actions"):
                 acc[k] = acc[k] + f[k]
-        out.append((sent, map_text(acc, objects, example["width"], example["height"])))
+        if relative and origin is None and (named := _named(acc)):
+            origin = next(o for o in objects if o in named)
+        out.append((sent, map_text(acc, objects, example["width"], example["height"], origin)))
     return out
 
 
-def reference_steps(example: dict) -> list[tuple[str, str, str]]:
-    """``(map before, sentence, map after)`` for every sentence of the story (:func:`maps_after_each_sentence`)."""
-    steps = maps_after_each_sentence(example)
-    before = [EMPTY_MAP] + [m for _, m in steps[:-1]]
-    return [(b, s, m) for b, (s, m) in zip(before, steps)]
+def reference_steps(example: dict, style: str = "track") -> list[tuple[str, str, str]]:
+    """``(map before, sentence, map after)`` for every sentence of the story (:func:`maps_after_each_sentence`);
+    for ``track-delta`` each map is the one merged from the steps' changes (:func:`apply_delta`), as when reading."""
+    out, before = [], EMPTY_MAP
+    for s, m in maps_after_each_sentence(example, relative=style in RELATIVE_STYLES):
+        if style == "track-delta":
+            m = apply_delta(before, delta_text(before, m))
+        out.append((before, s, m))
+        before = m
+    return out
 
 
 def pairs(example: dict, prefix: str = "", style: str = "track") -> list[tuple[str, str]]:
     """Training pairs of one story: (map before the sentence + the sentence, map after it), one per sentence; with
-    style ``track-moves`` the target opens with the step's :func:`moves_line`."""
-    return [(step_prompt(b, s, example, prefix, style), _target(b, m, style)) for b, s, m in reference_steps(example)]
+    style ``track-moves`` the target opens with the step's :func:`moves_line`, with ``track-delta`` it is only
+    the step's changes (:func:`delta_text`)."""
+    return [(step_prompt(b, s, example, prefix, style), _target(b, m, style))
+            for b, s, m in reference_steps(example, style)]
 
 
 def _target(before: str, after: str, style: str) -> str:
+    if style == "track-delta":
+        return delta_text(before, after)
     return f"{moves_line(before, after)}\n{after}" if style == "track-moves" else after
+
+
+# ---------------------------------------------------------------------------------- track-delta: changes only
+def _positions(map_text: str) -> dict[tuple[int, str], tuple[int, int]]:
+    """(state, name) -> (x, y) of the lines of a map text with integer coordinates (others are dropped)."""
+    out = {}
+    for k, (x, y) in _coords(map_text).items():
+        try:
+            out[k] = (int(x), int(y))
+        except ValueError:
+            continue
+    return out
+
+
+def _n_states(pos: dict) -> int:
+    return max((s for s, _ in pos), default=-1) + 1
+
+
+def _with_states(pos: dict, n: int) -> dict:
+    """``pos`` with states added up to ``n``, each new one a copy of the last."""
+    out, last = dict(pos), _n_states(pos) - 1
+    for s in range(last + 1, n if last >= 0 else 0):
+        out.update({(s, name): p for (t, name), p in pos.items() if t == last})
+    return out
+
+
+def _write_positions(pos: dict, headers: bool | None = None) -> str:
+    """A map text of ``pos`` (names in first-appearance order), one block per state that has a line, opened by its
+    ``StateK:`` header when ``headers`` (default: when there are several states)."""
+    names = list(dict.fromkeys(n for _, n in pos))
+    if not names:
+        return EMPTY_MAP
+    states = sorted({s for s, _ in pos})
+    headers = len(states) > 1 if headers is None else headers
+    blocks = []
+    for s in states:
+        here = [m for m in names if (s, m) in pos]
+        lines = write_target({"objects": [{"name": m} for m in here], "canonical": [{m: pos[(s, m)] for m in here}]},
+                             "coords")
+        blocks.append(f"State{s + 1}:\n{lines}" if headers else lines)
+    return "\n".join(blocks)
+
+
+def delta_text(before: str, after: str) -> str:
+    """The lines of ``after`` that ``before`` does not already have (a new state counts as a copy of the last
+    one), grouped by state (with headers when ``after`` has several states), or :data:`NO_CHANGE`."""
+    a = _positions(after)
+    b = _with_states(_positions(before), _n_states(a))
+    changed = {k: p for k, p in a.items() if b.get(k) != p}
+    return _write_positions(changed, headers=_n_states(a) > 1) if changed else NO_CHANGE
+
+
+def apply_delta(before: str, delta: str) -> str:
+    """The map ``before`` with the lines of ``delta`` (:func:`delta_text`) merged in: a line replaces the object's
+    position in its state (no header: the first), a header of a new state first copies the last state."""
+    pos = _positions(before)
+    d = _positions(delta)
+    pos = _with_states(pos, max(_n_states(pos), _n_states(d)))
+    pos.update(d)
+    n = _n_states(pos)
+    names = list(dict.fromkeys(m for _, m in pos))
+    for s in range(n):  # an object first placed in a later state is everywhere it is not given: at its nearest
+        for m in names:
+            if (s, m) not in pos:
+                pos[(s, m)] = next(pos[(t, m)] for t in sorted(range(n), key=lambda t: (abs(t - s), t))
+                                   if (t, m) in pos)
+    return _write_positions({(s, m): pos[(s, m)] for s in range(n) for m in names})
+
+
+def to_grid(map_text: str) -> str:
+    """A relative-frame map translated so that its smallest x and y (over every state) are 0; unchanged when no
+    coordinate is negative."""
+    pos = _positions(map_text)
+    dx = -min([0] + [x for x, _ in pos.values()])
+    dy = -min([0] + [y for _, y in pos.values()])
+    return _write_positions({k: (x + dx, y + dy) for k, (x, y) in pos.items()}) if dx or dy else map_text
+
+
+def apply_step(before: str, output: str, style: str) -> str:
+    """The map after one step: the output's map (without a ``moves:`` line), or for ``track-delta`` the map
+    before with the output's changes merged in."""
+    if style == "track-delta":
+        return apply_delta(before, output)
+    return map_only(output) or EMPTY_MAP
 
 
 def read(generate: Callable[[list[str], list[dict]], list[str]], examples: Sequence[dict],
          prefix: str = "", style: str = "track") -> list[str]:
     """Each story's final map from the model's own maps: step t prompts every story that has a t-th sentence with
-    the map its step t-1 wrote (``generate(prompts, examples) -> outputs``, one batched call per step)."""
+    the map its step t-1 wrote (``generate(prompts, examples) -> outputs``, one batched call per step; for
+    ``track-delta`` the map its changes so far add up to). Relative-frame maps are translated into the grid at
+    the end (:func:`to_grid`)."""
     split = [sentences.split(ex["text"]) for ex in examples]
     maps = [EMPTY_MAP] * len(examples)
     for t in range(max((len(s) for s in split), default=0)):
@@ -112,20 +231,20 @@ def read(generate: Callable[[list[str], list[dict]], list[str]], examples: Seque
         outs = generate([step_prompt(maps[i], split[i][t], examples[i], prefix, style) for i in idx],
                         [examples[i] for i in idx])
         for i, o in zip(idx, outs):
-            maps[i] = map_only(o) or EMPTY_MAP
-    return maps
+            maps[i] = apply_step(maps[i], o, style)
+    return [to_grid(m) for m in maps] if style in RELATIVE_STYLES else maps
 
 
 # ------------------------------------------------------------------------------------- where the steps go wrong
 def _coords(map_text: str) -> dict[tuple[int, str], tuple[str, str]]:
-    """(state, name) -> (x, y) of a map text (state counted from 0; no header = state 0)."""
+    """(state, name) -> (x, y) of a map text (state counted from 0; no header = state 0), read with the coordinate
+    and header patterns of :mod:`helpers.formats`; other lines are skipped."""
     out, state = {}, 0
     for line in map_text.splitlines():
-        if line.startswith("State"):
-            state = int(line[5:].rstrip(":")) - 1
-        elif line != EMPTY_MAP and " " in line:
-            name, x, y = line.rsplit(" ", 2)
-            out[(state, name)] = (x, y)
+        if h := _HEADER.match(line):
+            state = int(h.group(1)) - 1
+        elif m := _COORD.match(line.strip()):
+            out[(state, m.group(1).strip())] = (m.group(2), m.group(3))
     return out
 
 
@@ -144,22 +263,35 @@ def step_kind(before: str, after: str) -> str:
     return "push" if moved else "unchanged"
 
 
+def push_shape(before: str, after: str) -> str:
+    """For a step that moves placed objects: ``translate`` when every placed object moves by the same vector (what
+    a relative frame makes unnecessary), else ``reorder``."""
+    b, a = _positions(before), _positions(after)
+    vectors = {(a[k][0] - x, a[k][1] - y) for k, (x, y) in b.items() if k in a}
+    return "translate" if len(vectors) == 1 else "reorder"
+
+
 def step_outcomes(generate: Callable[[list[str], list[dict]], list[str]], examples: Sequence[dict],
                   prefix: str = "", style: str = "track") -> list[dict]:
     """Every step teacher-forced: prompted with the reference map before it (not the model's own), so each step is
     scored alone. One row per step: story id, step, kind (:func:`step_kind`), reference and output (as written),
-    and ``right`` (the output's map, :func:`map_only`, equals the reference map); for ``track-moves`` also
+    and ``right`` (the output's map, :func:`map_only`, equals the reference map; for ``track-delta`` the merged
+    map has the reference positions); for ``track-moves`` also
     ``moves_right`` (its moves line equals the reference one)."""
     rows, prompts, exs = [], [], []
     for ex in examples:
-        for t, (b, s, m) in enumerate(reference_steps(ex)):
+        for t, (b, s, m) in enumerate(reference_steps(ex, style)):
             prompts.append(step_prompt(b, s, ex, prefix, style))
             exs.append(ex)
             rows.append({"id": ex["id"], "step": t, "kind": step_kind(b, m), "sentence": s,
-                         "target": _target(b, m, style)})
+                         "target": _target(b, m, style), "before": b, "after": m})
     for r, o in zip(rows, generate(prompts, exs)):
         r["output"] = o.strip()
-        r["right"] = map_only(r["output"]) == map_only(r["target"])
+        b, m = r.pop("before"), r.pop("after")
+        if style == "track-delta":  # the changes may come in any order: compare the merged maps' positions
+            r["right"] = _positions(apply_step(b, r["output"], style)) == _positions(m)
+        else:
+            r["right"] = map_only(r["output"]) == map_only(r["target"])
         if style == "track-moves":
             r["moves_right"] = r["output"].split("\n", 1)[0].strip() == r["target"].split("\n", 1)[0]
     return rows

@@ -55,9 +55,11 @@ PRECISIONS = ("auto", "bf16", "fp32")
 
 
 def bf16_is_fast() -> bool:
-    """True when this CPU has AMX bf16 tiles (bf16 matmuls then beat fp32); False elsewhere or unknown."""
+    """True when this CPU has bf16 matmul instructions (AMX tiles or AVX-512 BF16; bf16 matmuls then beat fp32);
+    False elsewhere or unknown."""
     try:
-        return "amx_bf16" in Path("/proc/cpuinfo").read_text()
+        flags = Path("/proc/cpuinfo").read_text()
+        return "amx_bf16" in flags or "avx512_bf16" in flags
     except OSError:
         return False
 
@@ -456,8 +458,8 @@ def train(cfg: TrainConfig, tok, model, pairs: Sequence[tuple[str, str]],
     device = dist.device or settings.device()
     autocast = autocast_for(cfg.precision, device)
     if cfg.precision == "bf16" and not str(device).startswith("cuda") and not bf16_is_fast() and dist.main:
-        log("warning: precision='bf16' on a CPU without AMX (no amx_bf16 in /proc/cpuinfo): bf16 matmuls are slower "
-            "than fp32 here; use precision='auto'")
+        log("warning: precision='bf16' on a CPU without bf16 matmul instructions (no amx_bf16 or avx512_bf16 in "
+            "/proc/cpuinfo): bf16 matmuls are slower than fp32 here; use precision='auto'")
     settings.seed_everything(cfg.seed)
 
     model = prepare_model(cfg, model)
