@@ -284,25 +284,25 @@ if run.get("track"):
 
 
 # %% [markdown]
-# ### The first object's frame, and writing only what changes (`scaled-track-rel`, `scaled-track-delta`)
-# Two changes to what a step writes, each aimed at one of the failures above; the text, the data, the budget and
-# the reading loop stay the same (`helpers/tracking.py`).
+# ### Writing only what changes (`scaled-track-changes`, `scaled-track-delta`)
+# Two changes to what a step writes, each aimed at a failure above; the text, the data, the budget and the
+# reading loop stay the same (`helpers/tracking.py`).
 #
-# * `scaled-track-rel`: every map is written in the frame of the first object placed, which stays at `0 0`;
-#   coordinates may be negative. A new object left of or below everything gets a negative coordinate, so the
-#   translations disappear and only reorders move placed objects. Code translates the last map so that its
-#   smallest x and y are 0, which gives back the least map exactly (a unit test checks this on every split).
-# * `scaled-track-delta`: the same frame, and each step writes only the lines that change (the new object, the
-#   objects that move, a new state's moved object) or `no change`. Code merges them into the map so far, and the
-#   next prompt shows that merged map; every coordinate in it is still one the model wrote. The output no longer
-#   grows with the number of objects, which is what failed on `test_objects` and `test_hops`.
+# * `scaled-track-changes`: each step writes only the lines that change (the new object, the objects that move,
+#   a new state's moved object) or `no change`. Code merges them into the map so far, and the next prompt shows
+#   that merged map; every coordinate in it is still one the model wrote. The output no longer grows with the
+#   number of objects, which is what failed on `test_objects` and `test_hops`.
+# * `scaled-track-delta`: the same, with every map in the frame of the first object placed, which stays at `0 0`
+#   (coordinates may be negative). A new object left of or below everything then gets a negative coordinate, so
+#   the translations above disappear. Code translates the last map so that its smallest x and y are 0, which
+#   gives back the least map exactly (a unit test checks this on every split).
 
 # %%
-rel_delta = run.get("track_rel", []) + run.get("track_delta", [])
-if rel_delta:
-    rd_dirs = run["track"] + rel_delta + run["fixed_baselines"]
-    views.all_splits(rd_dirs, [views.label_of(d) for d in rd_dirs], "04_track_delta_splits", show_targets=True)
-    for d in rel_delta:
+changes = run.get("track_changes", []) + run.get("track_delta", [])
+if changes:
+    ch_dirs = run["track"] + changes + run["fixed_baselines"]
+    views.all_splits(ch_dirs, [views.label_of(d) for d in ch_dirs], "04_track_changes_splits", show_targets=True)
+    for d in changes:
         steps_d = {s: tracking.diagnose(d, s) for s in ("test_iid", "test_objects", "test_hops")}
         print(views.label_of(d))
         display(analysis.tracking_steps(steps_d))

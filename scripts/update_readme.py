@@ -18,7 +18,8 @@ PROFILE_TEXT = {
                "fix run; the scaled fix (3000 stories, LoRA on the top 8 layers) for facts, grid and coordinates, "
                "facts on the training mixture (5000 stories, every split) and sentence by sentence (the sentences of "
                "1500 stories; 2000 of the widened mixture, relations as labels or as one word per axis); "
-               "coordinates kept while reading (3000 stories, one sentence at a time, bf16 matmuls); a coordinates "
+               "coordinates kept while reading (3000 stories, one sentence at a time, bf16 matmuls; the whole map, or "
+               "only the changed lines, in two frames); a coordinates "
                "learning curve from 100 to 10000 stories; StepGame (up to 500 stories per k) and bAbI in-domain and "
                "transfer; a from-scratch Llama as control (see `src/helpers/profiles.py`)",
     "full": "the seed's budgets and every ablation on the pretrained model",
@@ -64,7 +65,7 @@ def profiles_block() -> str:
 FORMULATIONS = ("fixed", "scaled", "scaled-stated", "scaled-mix", "scaled-sentences", "scaled-sentences-prefix",
                 "wide-sentences", "wide-sentences-more", "wide-sentences-axes", "wide-sentences-axes-more",
                 "scaled-legend", "scaled-legend-verify", "scaled-stated-pairs", "scaled-track",
-                "scaled-track-moves", "scaled-track-rel", "scaled-track-delta")
+                "scaled-track-moves", "scaled-track-changes", "scaled-track-delta")
 """The formulations whose targets the README lists (those run on every split or on the seed's setting)."""
 
 

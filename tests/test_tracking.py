@@ -144,7 +144,7 @@ def test_track_moves_targets_and_reading_keep_the_same_maps():
     assert t.loc[0, "moves line right"].startswith("100.0%") and t.loc[0, "map right | moves wrong"] == "n/a"
 
 
-@pytest.mark.parametrize("style", tracking.RELATIVE_STYLES)
+@pytest.mark.parametrize("style", tracking.CHANGE_STYLES)
 @pytest.mark.parametrize("cfg_kw", CONFIGS)
 def test_relative_styles_read_back_the_least_maps(style, cfg_kw):
     """Fed its own reference steps, a relative-frame model's final map (translated into the grid) is exactly the

@@ -84,10 +84,14 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
         out.append(f"- **Scaled fix, {runs.read_json(sc / 'config.json')['formulation']} ({_budget_text(sc)}).** " +
                    "; ".join(f"{s}: {fmt(_stat(sc, split=s))}" for s in runs.read_json(sc / "results.json")["splits"])
                    + " (`figures/04_scaled_splits.png`).")
-    for tr in c.get("track", []):
-        out.append(f"- **Coordinates kept while reading, one sentence at a time ({_budget_text(tr)}).** " +
-                   "; ".join(f"{s}: {fmt(_stat(tr, split=s))}" for s in runs.read_json(tr / "results.json")["splits"])
-                   + " (`figures/04_track_splits.png`).")
+    kinds = (("track", "whole map each step", "04_track_splits"),
+             ("track_changes", "only the changed lines each step", "04_track_changes_splits"),
+             ("track_delta", "only the changed lines, first object's frame", "04_track_changes_splits"))
+    for group, how, fig in kinds:
+        for tr in c.get(group, []):
+            out.append(f"- **Coordinates kept while reading, one sentence at a time, {how} ({_budget_text(tr)}).** "
+                       + "; ".join(f"{s}: {fmt(_stat(tr, split=s))}"
+                                   for s in runs.read_json(tr / "results.json")["splits"]) + f" (`figures/{fig}.png`).")
     return "\n".join(out)
 
 

@@ -11,9 +11,9 @@ Three formats (``FORMATS``):
   then a copy or an inversion of a stated line above it. Readers skip ``|`` lines. Style ``"track"``: the model
   reads one sentence at a time and rewrites the whole map after each (:mod:`helpers.tracking`); its last map is
   an ordinary ``compact`` map. Style ``"track-moves"``: each step first writes which placed objects move
-  (``moves: the Prince +1 0`` or ``moves: none``), then the map. Styles ``"track-rel"`` (maps in the frame of
-  the first object placed) and ``"track-delta"`` (the same, each step writing only the lines that change):
-  see :mod:`helpers.tracking`.
+  (``moves: the Prince +1 0`` or ``moves: none``), then the map. Styles ``"track-changes"`` (each step writes only the
+  lines that change) and ``"track-delta"`` (the same, with maps in the frame of the first object placed): see
+  :mod:`helpers.tracking`.
 * ``grid``   -- ``height`` lines of ``width`` characters, top row (largest y) first, ``.`` empty, each
   object's symbol in its cell. Objects sharing a cell: the first (object order) keeps the cell and each
   other one gets an extra line ``R@A`` after the grid (symbol R is in the cell of symbol A).
@@ -65,12 +65,12 @@ FORMATS: tuple[str, ...] = ("facts", "grid", "coords")
 STYLES: dict[str, tuple[str, ...]] = {
     "facts": ("compact", "json", "sentences", "axes"),
     "grid": ("compact", "legend"),
-    "coords": ("compact", "relations", "stated", "stated-pairs", "track", "track-moves", "track-rel",
+    "coords": ("compact", "relations", "stated", "stated-pairs", "track", "track-moves", "track-changes",
                "track-delta"),
 }
 SENTENCE_STYLES: tuple[str, ...] = ("sentences", "axes")
 """Facts styles whose model reads one sentence at a time (outputs joined per story by :mod:`helpers.sentences`)."""
-TRACK_STYLES: tuple[str, ...] = ("track", "track-moves", "track-rel", "track-delta")
+TRACK_STYLES: tuple[str, ...] = ("track", "track-moves", "track-changes", "track-delta")
 """Coordinates styles whose model keeps the map while reading (:mod:`helpers.tracking`)."""
 EMPTY = "."
 _HEADER = re.compile(r"^\s*state\s*(\d{1,4})\s*:?\s*$", re.IGNORECASE)

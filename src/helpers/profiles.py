@@ -188,12 +188,12 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             "track_moves": [_scaled(b, replace(fixed, style="track-moves", mix=TRACK_MIX, max_new_tokens=224,
                                                eval_batch_size=64), "scaled-track-moves", precision="bf16")]
             if b["intermediate"] else [],
-            # the same maps in the frame of the first object placed (a new object left of or below everything gets a
-            # negative coordinate instead of pushing the others), whole maps or only the lines that change
+            # each step writes only the lines that change (new and moved objects), merged by code into the map so far;
+            # in the least map's frame, or in the frame of the first object placed (negative coordinates allowed)
+            "track_changes": [_scaled(b, replace(fixed, style="track-changes", mix=TRACK_MIX, max_new_tokens=96,
+                                                 eval_batch_size=64), "scaled-track-changes", precision="bf16")],
             "track_delta": [_scaled(b, replace(fixed, style="track-delta", mix=TRACK_MIX, max_new_tokens=96,
                                                eval_batch_size=64), "scaled-track-delta", precision="bf16")],
-            "track_rel": [_scaled(b, replace(fixed, style="track-rel", mix=TRACK_MIX, max_new_tokens=192,
-                                             eval_batch_size=64), "scaled-track-rel", precision="bf16")],
             "fixed_baselines": baselines(fixed),
             "scratch": [replace(fixed, model=cheap, formulation="fixed-scratch", train=_train(b, cheap))],
             "fewshot": [replace(canonical, formulation="fewshot", method="fewshot", train={},

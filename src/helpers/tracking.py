@@ -18,15 +18,14 @@ map is scored exactly as the other runs' maps are, but its exact match with the 
 
 Two variants change what a step writes, not what is read from the text:
 
-* ``track-rel`` (relative frame): every map is translated so that the first object placed stays at ``0 0``
-  (coordinates may be negative; not done when the facts place an object at an absolute cell). A new object left
-  of or below everything then gets a negative coordinate instead of pushing every placed object right or up,
-  so only the updates that reorder objects move anything. Code translates the last map so that its smallest x
-  and y are 0 (:func:`to_grid`), which gives back the least map exactly.
-* ``track-delta`` (relative frame, changes only): each step writes only the lines that change: the new objects
-  and the ones that move (``State2:`` opens the lines of a new state, which starts as a copy of the last one),
-  or ``no change``. Code merges them into the map so far (:func:`apply_delta`); the map in the next prompt is
-  still made only of coordinates the model wrote. Output lines that are not ``Name x y`` are dropped.
+* ``track-changes``: each step writes only the lines that change: the new objects and the ones that move
+  (``State2:`` opens the lines of a new state, which starts as a copy of the last one), or ``no change``. Code
+  merges them into the map so far (:func:`apply_delta`); the map in the next prompt is still made only of
+  coordinates the model wrote. Output lines that are not ``Name x y`` are dropped.
+* ``track-delta``: the same, with every map translated so that the first object placed stays at ``0 0``
+  (coordinates may be negative; not done when the facts place an object at an absolute cell), so that a new
+  object left of or below everything gets a negative coordinate instead of pushing every placed object. Code
+  translates the last map so that its smallest x and y are 0 (:func:`to_grid`), which gives back the least map.
 """
 from __future__ import annotations
 
@@ -38,7 +37,9 @@ from .solver import canonical_layout
 
 EMPTY_MAP = "(empty)"
 """What the map is before the first sentence that places an object."""
-RELATIVE_STYLES: tuple[str, ...] = ("track-rel", "track-delta")
+CHANGE_STYLES: tuple[str, ...] = ("track-changes", "track-delta")
+"""Tracking styles whose steps write only the lines that change (see above)."""
+RELATIVE_STYLES: tuple[str, ...] = ("track-delta",)
 """Tracking styles whose maps keep the first object placed at ``0 0`` (see above)."""
 NO_CHANGE = "no change"
 """What a ``track-delta`` step writes when the map stays as it is."""
@@ -110,10 +111,11 @@ def maps_after_each_sentence(example: dict, relative: bool = False) -> list[tupl
 
 def reference_steps(example: dict, style: str = "track") -> list[tuple[str, str, str]]:
     """``(map before, sentence, map after)`` for every sentence of the story (:func:`maps_after_each_sentence`);
-    for ``track-delta`` each map is the one merged from the steps' changes (:func:`apply_delta`), as when reading."""
+    for :data:`CHANGE_STYLES` each map is the one merged from the steps' changes (:func:`apply_delta`), as when
+    reading."""
     out, before = [], EMPTY_MAP
     for s, m in maps_after_each_sentence(example, relative=style in RELATIVE_STYLES):
-        if style == "track-delta":
+        if style in CHANGE_STYLES:
             m = apply_delta(before, delta_text(before, m))
         out.append((before, s, m))
         before = m
@@ -122,19 +124,19 @@ def reference_steps(example: dict, style: str = "track") -> list[tuple[str, str,
 
 def pairs(example: dict, prefix: str = "", style: str = "track") -> list[tuple[str, str]]:
     """Training pairs of one story: (map before the sentence + the sentence, map after it), one per sentence; with
-    style ``track-moves`` the target opens with the step's :func:`moves_line`, with ``track-delta`` it is only
-    the step's changes (:func:`delta_text`)."""
+    style ``track-moves`` the target opens with the step's :func:`moves_line`, with :data:`CHANGE_STYLES` it is
+    only the step's changes (:func:`delta_text`)."""
     return [(step_prompt(b, s, example, prefix, style), _target(b, m, style))
             for b, s, m in reference_steps(example, style)]
 
 
 def _target(before: str, after: str, style: str) -> str:
-    if style == "track-delta":
+    if style in CHANGE_STYLES:
         return delta_text(before, after)
     return f"{moves_line(before, after)}\n{after}" if style == "track-moves" else after
 
 
-# ---------------------------------------------------------------------------------- track-delta: changes only
+# ---------------------------------------------------------------------------- track-changes: only what changes
 def _positions(map_text: str) -> dict[tuple[int, str], tuple[int, int]]:
     """(state, name) -> (x, y) of the lines of a map text with integer coordinates (others are dropped)."""
     out = {}
@@ -211,9 +213,9 @@ def to_grid(map_text: str) -> str:
 
 
 def apply_step(before: str, output: str, style: str) -> str:
-    """The map after one step: the output's map (without a ``moves:`` line), or for ``track-delta`` the map
+    """The map after one step: the output's map (without a ``moves:`` line), or for :data:`CHANGE_STYLES` the map
     before with the output's changes merged in."""
-    if style == "track-delta":
+    if style in CHANGE_STYLES:
         return apply_delta(before, output)
     return map_only(output) or EMPTY_MAP
 
@@ -222,7 +224,7 @@ def read(generate: Callable[[list[str], list[dict]], list[str]], examples: Seque
          prefix: str = "", style: str = "track") -> list[str]:
     """Each story's final map from the model's own maps: step t prompts every story that has a t-th sentence with
     the map its step t-1 wrote (``generate(prompts, examples) -> outputs``, one batched call per step; for
-    ``track-delta`` the map its changes so far add up to). Relative-frame maps are translated into the grid at
+    :data:`CHANGE_STYLES` the map its changes so far add up to). Relative-frame maps are translated into the grid at
     the end (:func:`to_grid`)."""
     split = [sentences.split(ex["text"]) for ex in examples]
     maps = [EMPTY_MAP] * len(examples)
@@ -275,9 +277,9 @@ def step_outcomes(generate: Callable[[list[str], list[dict]], list[str]], exampl
                   prefix: str = "", style: str = "track") -> list[dict]:
     """Every step teacher-forced: prompted with the reference map before it (not the model's own), so each step is
     scored alone. One row per step: story id, step, kind (:func:`step_kind`), reference and output (as written),
-    and ``right`` (the output's map, :func:`map_only`, equals the reference map; for ``track-delta`` the merged
-    map has the reference positions); for ``track-moves`` also
-    ``moves_right`` (its moves line equals the reference one)."""
+    and ``right`` (the output's map, :func:`map_only`, equals the reference map; for :data:`CHANGE_STYLES` the
+    merged map has the reference positions); for ``track-moves`` also ``moves_right`` (its moves line equals the
+    reference one)."""
     rows, prompts, exs = [], [], []
     for ex in examples:
         for t, (b, s, m) in enumerate(reference_steps(ex, style)):
@@ -288,7 +290,7 @@ def step_outcomes(generate: Callable[[list[str], list[dict]], list[str]], exampl
     for r, o in zip(rows, generate(prompts, exs)):
         r["output"] = o.strip()
         b, m = r.pop("before"), r.pop("after")
-        if style == "track-delta":  # the changes may come in any order: compare the merged maps' positions
+        if style in CHANGE_STYLES:  # the changes may come in any order: compare the merged maps' positions
             r["right"] = _positions(apply_step(b, r["output"], style)) == _positions(m)
         else:
             r["right"] = map_only(r["output"]) == map_only(r["target"])
