@@ -307,6 +307,7 @@ if changes:
         print(views.label_of(d))
         display(analysis.tracking_steps(steps_d))
         display(Markdown(analysis.tracking_findings(d, run["track"][0], steps_d)))
+        display(analysis.wrong_steps(steps_d["test_iid"], ["place", "unchanged"]))
 
 # %% [markdown]
 # ### Writing the moves first (`scaled-track-moves`)

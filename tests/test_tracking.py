@@ -190,3 +190,12 @@ def test_push_shapes_tell_translations_from_reorders():
     assert t.loc["translate: right", "test_iid"].startswith("0.0%")
     assert t.loc["reorder: right", "test_iid"].startswith("100.0%")
     assert t.loc["translate: share of push steps", "test_iid"].startswith("50.0%")
+
+
+def test_wrong_steps_lists_only_wrong_rows_of_the_kinds_asked():
+    from helpers import analysis
+    rows = [{"kind": "place", "right": False, "sentence": "s1", "target": "A 0 0\nB 1 0", "output": "A 0 0"},
+            {"kind": "place", "right": True, "sentence": "s2", "target": "x", "output": "x"},
+            {"kind": "push", "right": False, "sentence": "s3", "target": "y", "output": "z"}]
+    t = analysis.wrong_steps(rows, ["place"])
+    assert list(t["sentence"]) == ["s1"] and t.loc[0, "reference"] == "A 0 0; B 1 0"

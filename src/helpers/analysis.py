@@ -480,6 +480,14 @@ def tracking_findings(track: Path, other: Path, steps: dict[str, Sequence[dict]]
     return "\n".join(out)
 
 
+def wrong_steps(rows: Sequence[dict], kinds: Sequence[str], n: int = 6) -> "object":
+    """The first ``n`` teacher-forced steps of ``kinds`` that the model got wrong: sentence, reference, output."""
+    import pandas as pd
+    bad = [r for r in rows if r["kind"] in kinds and not r["right"]][:n]
+    return pd.DataFrame([{"kind": r["kind"], "sentence": r["sentence"], "reference": r["target"].replace("\n", "; "),
+                          "output": r["output"].replace("\n", "; ")} for r in bad])
+
+
 def push_shapes(rows_by_split: dict[str, Sequence[dict]]) -> "object":
     """For a whole-map tracking run's teacher-forced steps (targets are maps, rows in story and step order): the
     steps that move placed objects, split by :func:`helpers.tracking.push_shape` (all moved by one vector, or
