@@ -136,6 +136,11 @@ def _scaled(b: dict, exp: Experiment, formulation: str, **train) -> Experiment:
     return replace(exp, formulation=formulation, n_train=sc["n_train"], train={**exp.train, **sc["train"], **train})
 
 
+def _twice_the_stories(exp: Experiment) -> Experiment:
+    """``exp`` on twice the training stories for half the epochs (at least 1): the same optimizer steps."""
+    return replace(exp, n_train=2 * exp.n_train, train={**exp.train, "epochs": max(1, exp.train["epochs"] // 2)})
+
+
 def baselines(exp: Experiment) -> list[Experiment]:
     """Chance, position prior and the hand-written rule parser + solver on the same data and splits."""
     return [replace(exp, formulation=f"{exp.formulation}-{m}", model=m, method=m, train={})
@@ -188,6 +193,11 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             "track_moves": [_scaled(b, replace(fixed, style="track-moves", mix=TRACK_MIX, max_new_tokens=224,
                                                eval_batch_size=64), "scaled-track-moves", precision="bf16")]
             if b["intermediate"] else [],
+            # twice the stories for half the epochs (the same optimizer steps and compute): does pushing placed
+            # objects, the step scaled-track gets wrong, improve with more distinct stories?
+            "track_2x": [_twice_the_stories(_scaled(b, replace(fixed, style="track", mix=TRACK_MIX, max_new_tokens=192,
+                                                               eval_batch_size=64), "scaled-track-2x",
+                                                    precision="bf16"))],
             # each step writes only the lines that change (new and moved objects), merged by code into the map so far;
             # in the least map's frame, or in the frame of the first object placed (negative coordinates allowed)
             "track_changes": [_scaled(b, replace(fixed, style="track-changes", mix=TRACK_MIX, max_new_tokens=96,
