@@ -19,7 +19,7 @@ PROFILE_TEXT = {
                "facts on the training mixture (5000 stories, every split) and sentence by sentence (the sentences of "
                "1500 stories; 2000 of the widened mixture, relations as labels or as one word per axis); "
                "coordinates kept while reading (3000 stories, one sentence at a time, bf16 matmuls; the whole map, or "
-               "only the changed lines, in two frames); a coordinates "
+               "only the changed lines, in two frames; and the whole map on 6000 stories for 1 epoch); a coordinates "
                "learning curve from 100 to 10000 stories; StepGame (up to 500 stories per k) and bAbI in-domain and "
                "transfer; a from-scratch Llama as control (see `src/helpers/profiles.py`)",
     "full": "the seed's budgets and every ablation on the pretrained model",
@@ -65,7 +65,8 @@ def profiles_block() -> str:
 FORMULATIONS = ("fixed", "scaled", "scaled-stated", "scaled-mix", "scaled-sentences", "scaled-sentences-prefix",
                 "wide-sentences", "wide-sentences-more", "wide-sentences-axes", "wide-sentences-axes-more",
                 "scaled-legend", "scaled-legend-verify", "scaled-stated-pairs", "scaled-track",
-                "scaled-track-moves", "scaled-track-changes", "scaled-track-delta")
+                "scaled-track-moves", "scaled-track-2x", "scaled-track-changes",
+                "scaled-track-delta")
 """The formulations whose targets the README lists (those run on every split or on the seed's setting)."""
 
 
