@@ -73,9 +73,11 @@ SENTENCE_STYLES: tuple[str, ...] = ("sentences", "axes")
 TRACK_STYLES: tuple[str, ...] = ("track", "track-moves", "track-changes", "track-delta")
 """Coordinates styles whose model keeps the map while reading (:mod:`helpers.tracking`)."""
 EMPTY = "."
-_HEADER = re.compile(r"^\s*state\s*(\d{1,4})\s*:?\s*$", re.IGNORECASE)
+STATE_HEADER = re.compile(r"^\s*state\s*(\d{1,4})\s*:?\s*$", re.IGNORECASE)
+"""A ``StateK:`` header line (group 1: K)."""
 _INT = r"([+-]?\d{1,7})"
-_COORD = re.compile(rf"^(.+?)\s+{_INT}\s+{_INT}$")
+COORD_LINE = re.compile(rf"^(.+?)\s+{_INT}\s+{_INT}$")
+"""A ``Name x y`` coordinate line (groups: name, x, y)."""
 _ANCHOR = re.compile(rf"^@\s*(.+?)\s+{_INT}\s+{_INT}$")
 _MOVE_BY = re.compile(rf"^move\s+(.+?)\s+{_INT}\s+{_INT}$", re.IGNORECASE)
 _MOVE_TO = re.compile(r"^move\s+(.+?)\s+to\s+(.+)$", re.IGNORECASE)
@@ -327,7 +329,7 @@ def _split_states(text: str, n_states: int) -> list[list[str]]:
     blocks: list[list[str]] = []
     pre: list[str] = []
     for ln in lines:
-        m = _HEADER.match(ln)
+        m = STATE_HEADER.match(ln)
         if m:
             if int(m.group(1)) != len(blocks) + 1:
                 raise _Bad(f"state header {ln!r} out of order")
@@ -367,7 +369,7 @@ def _read_coords(block: list[str], example: dict, names: dict[str, str]) -> Layo
     for ln in block:
         if "|" in ln:  # relation line of the 'relations' style (ignored when reading the map)
             continue
-        m = _COORD.match(ln)
+        m = COORD_LINE.match(ln)
         if not m:
             raise _Bad(f"unreadable line {ln[:40]!r}")
         name = names.get(m.group(1).strip().lower())

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-_COORD = re.compile(r"^(.+?)\s+[+-]?\d+\s+[+-]?\d+$")
-_HEADER = re.compile(r"^\s*state\s*\d+\s*:?\s*$", re.IGNORECASE)
+from .formats import COORD_LINE, STATE_HEADER
+
 
 
 class PredictError(ValueError):
@@ -107,9 +106,9 @@ def guess_objects(raw: str, fmt: str) -> list[dict]:
     names: list[str] = []
     syms: list[str] = []
     for ln in (x.strip() for x in raw.splitlines()):
-        if not ln or _HEADER.match(ln):
+        if not ln or STATE_HEADER.match(ln):
             continue
-        if fmt == "coords" and "|" not in ln and (m := _COORD.match(ln)):
+        if fmt == "coords" and "|" not in ln and (m := COORD_LINE.match(ln)):
             names.append(m.group(1).strip())
         elif fmt == "facts" and ln.startswith("- "):
             names.append(ln[2:].split("|")[0].strip())
@@ -128,7 +127,7 @@ def guess_objects(raw: str, fmt: str) -> list[dict]:
 
 
 def _n_states(raw: str) -> int:
-    return max(1, sum(1 for ln in raw.splitlines() if _HEADER.match(ln)))
+    return max(1, sum(1 for ln in raw.splitlines() if STATE_HEADER.match(ln)))
 
 
 # ------------------------------------------------------------------------------------------ predict

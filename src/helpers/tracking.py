@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from . import sentences
-from .formats import _COORD, _HEADER, make_prompt, normalize_facts, write_target
+from .formats import COORD_LINE, STATE_HEADER, make_prompt, normalize_facts, write_target
 from .solver import canonical_layout
 
 EMPTY_MAP = "(empty)"
@@ -42,7 +42,7 @@ CHANGE_STYLES: tuple[str, ...] = ("track-changes", "track-delta")
 RELATIVE_STYLES: tuple[str, ...] = ("track-delta",)
 """Tracking styles whose maps keep the first object placed at ``0 0`` (see above)."""
 NO_CHANGE = "no change"
-"""What a ``track-delta`` step writes when the map stays as it is."""
+"""What a step of :data:`CHANGE_STYLES` writes when the map stays as it is."""
 MOVES = "moves:"
 """Opens the line of style ``track-moves`` that names the placed objects a step moves (:func:`moves_line`)."""
 
@@ -243,9 +243,9 @@ def _coords(map_text: str) -> dict[tuple[int, str], tuple[str, str]]:
     and header patterns of :mod:`helpers.formats`; other lines are skipped."""
     out, state = {}, 0
     for line in map_text.splitlines():
-        if h := _HEADER.match(line):
+        if h := STATE_HEADER.match(line):
             state = int(h.group(1)) - 1
-        elif m := _COORD.match(line.strip()):
+        elif m := COORD_LINE.match(line.strip()):
             out[(state, m.group(1).strip())] = (m.group(2), m.group(3))
     return out
 
