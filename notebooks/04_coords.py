@@ -335,6 +335,13 @@ if run.get("track_2x"):
     display(Markdown(analysis.tracking_findings(run["track_2x"][0], run["track"][0], steps_2x)))
 
 # %% [markdown]
+# Twice the distinct stories at the same compute does not move the seed's setting, and the push step stays about
+# where it was; unseen names gain (more names seen in training). The combining step is not a matter of more
+# distinct stories at this budget. What each variant gets right is now clear: the whole map makes the model
+# restate, and so move, every object; writing only the changes keeps long stories readable. A formulation that
+# does both, or a model with more capacity for the push step, is the open question for the coordinates targets.
+
+# %% [markdown]
 # ### Writing the moves first (`scaled-track-moves`)
 # A test of that reading: the same data, budget and steps, but each step first writes which placed objects move
 # and by how much (`moves: the Prince +1 +0`, or `moves: none`), then the map. Deciding the moves is the part of a

@@ -288,9 +288,14 @@ def _rescores(md: Path) -> Path | None:
 
 def _scored_stories(md: Path) -> dict[int, list[tuple[dict, bool]]]:
     """Per k: the StepGame items a model run scored (from its dataset) and whether it got each right, in the run's
-    prediction order; a k whose dataset file is absent is left out."""
+    prediction order (the dataset is converted again from ../shared/benchmarks when a fresh checkout lacks it; a k
+    whose dataset file is still absent is left out)."""
+    from . import experiments
     res = runs.read_json(Path(md) / "results.json")
-    data = paths.DATA / res["dataset"]
+    name = experiments.dataset_for(experiments.Experiment.from_dict(runs.read_json(Path(md) / "config.json")))
+    if name != res["dataset"]:
+        raise ValueError(f"{md}: its config now makes dataset {name}, not the {res['dataset']} it was scored on")
+    data = paths.DATA / name
     by_split: dict[str, list[dict]] = {}
     for r in runs.read_jsonl(Path(md) / "predictions.jsonl"):
         by_split.setdefault(r["split"], []).append(r)
@@ -355,7 +360,8 @@ def stepgame_error_sources(model_runs: Mapping[str, Path]):
             rows.append({"run": label, "k": k, "n": len(scored), "wrong": len(wrong),
                          "reader (as labelled) also wrong": len(wrong) - own, "model's own misreadings": own,
                          "literal reader also wrong": literal})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["run", "k", "n", "wrong", "reader (as labelled) also wrong",
+                                       "model's own misreadings", "literal reader also wrong"])
 
 
 def stepgame_cost(model_runs: Mapping[str, Path]):
