@@ -162,6 +162,11 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
         canonical = _ft(b, llm, fix=True, experiment="coords", formulation="canonical-target", fmt="coords",
                         target="canonical", n_train=b["n_seed"], **seed_like)
         fixed = replace(canonical, formulation="fixed", mix=FIXED_MIX, eval_sizes=every)
+        def tracked(style: str, formulation: str, max_new_tokens: int) -> Experiment:
+            """A map kept while reading (helpers.tracking) at the scaled budget, on TRACK_MIX, bf16 matmuls."""
+            return _scaled(b, replace(fixed, style=style, mix=TRACK_MIX, max_new_tokens=max_new_tokens,
+                                      eval_batch_size=64), formulation, precision="bf16")
+
         return {
             "replication": [seed_exp],
             "baselines": baselines(seed_exp),
@@ -186,24 +191,17 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
                                      "scaled-stated-pairs")],
             # the model keeps the map itself: one sentence at a time, each step given the map it wrote after the
             # previous sentence (helpers.tracking); the scaled budget, TRACK_MIX, bf16 matmuls
-            "track": [_scaled(b, replace(fixed, style="track", mix=TRACK_MIX, max_new_tokens=192, eval_batch_size=64),
-                              "scaled-track", precision="bf16")],
+            "track": [tracked("track", "scaled-track", 192)],
             # the same, each step first writing which placed objects move (the step that fails in scaled-track);
             # like relations-first, not in the default profile (its CPU budget)
-            "track_moves": [_scaled(b, replace(fixed, style="track-moves", mix=TRACK_MIX, max_new_tokens=224,
-                                               eval_batch_size=64), "scaled-track-moves", precision="bf16")]
-            if b["intermediate"] else [],
+            "track_moves": [tracked("track-moves", "scaled-track-moves", 224)] if b["intermediate"] else [],
             # twice the stories for half the epochs (the same optimizer steps and compute): does pushing placed
             # objects, the step scaled-track gets wrong, improve with more distinct stories?
-            "track_2x": [_twice_the_stories(_scaled(b, replace(fixed, style="track", mix=TRACK_MIX, max_new_tokens=192,
-                                                               eval_batch_size=64), "scaled-track-2x",
-                                                    precision="bf16"))],
+            "track_2x": [_twice_the_stories(tracked("track", "scaled-track-2x", 192))],
             # each step writes only the lines that change (new and moved objects), merged by code into the map so far;
             # in the least map's frame, or in the frame of the first object placed (negative coordinates allowed)
-            "track_changes": [_scaled(b, replace(fixed, style="track-changes", mix=TRACK_MIX, max_new_tokens=96,
-                                                 eval_batch_size=64), "scaled-track-changes", precision="bf16")],
-            "track_delta": [_scaled(b, replace(fixed, style="track-delta", mix=TRACK_MIX, max_new_tokens=96,
-                                               eval_batch_size=64), "scaled-track-delta", precision="bf16")],
+            "track_changes": [tracked("track-changes", "scaled-track-changes", 96)],
+            "track_delta": [tracked("track-delta", "scaled-track-delta", 96)],
             "fixed_baselines": baselines(fixed),
             "scratch": [replace(fixed, model=cheap, formulation="fixed-scratch", train=_train(b, cheap))],
             "fewshot": [replace(canonical, formulation="fewshot", method="fewshot", train={},
