@@ -79,8 +79,8 @@ def step_prompt(map_so_far: str, sentence: str, example: dict, prefix: str = "",
 def moves_line(before: str, after: str) -> str:
     """``moves: <name> <dx> <dy>; ...`` for every object of the first state that ``after`` places elsewhere than
     ``before`` (``moves: none`` when none moves): the part of a step that combines facts, written out first."""
-    b, a = _coords(before), _coords(after)
-    moved = [f"{n} {int(a[(0, n)][0]) - int(x):+d} {int(a[(0, n)][1]) - int(y):+d}"
+    b, a = _positions(before), _positions(after)
+    moved = [f"{n} {a[(0, n)][0] - x:+d} {a[(0, n)][1] - y:+d}"
              for (s, n), (x, y) in b.items() if s == 0 and (0, n) in a and a[(0, n)] != (x, y)]
     return f"{MOVES} {'; '.join(moved) if moved else 'none'}"
 
@@ -138,13 +138,14 @@ def _target(before: str, after: str, style: str) -> str:
 
 # ---------------------------------------------------------------------------- track-changes: only what changes
 def _positions(map_text: str) -> dict[tuple[int, str], tuple[int, int]]:
-    """(state, name) -> (x, y) of the lines of a map text with integer coordinates (others are dropped)."""
-    out = {}
-    for k, (x, y) in _coords(map_text).items():
-        try:
-            out[k] = (int(x), int(y))
-        except ValueError:
-            continue
+    """(state, name) -> (x, y) of a map text (state counted from 0; no header = state 0), read with the coordinate
+    and header patterns of :mod:`helpers.formats`; other lines are skipped."""
+    out, state = {}, 0
+    for line in map_text.splitlines():
+        if h := STATE_HEADER.match(line):
+            state = int(h.group(1)) - 1
+        elif m := COORD_LINE.match(line.strip()):
+            out[(state, m.group(1).strip())] = (int(m.group(2)), int(m.group(3)))
     return out
 
 
@@ -238,25 +239,13 @@ def read(generate: Callable[[list[str], list[dict]], list[str]], examples: Seque
 
 
 # ------------------------------------------------------------------------------------- where the steps go wrong
-def _coords(map_text: str) -> dict[tuple[int, str], tuple[str, str]]:
-    """(state, name) -> (x, y) of a map text (state counted from 0; no header = state 0), read with the coordinate
-    and header patterns of :mod:`helpers.formats`; other lines are skipped."""
-    out, state = {}, 0
-    for line in map_text.splitlines():
-        if h := STATE_HEADER.match(line):
-            state = int(h.group(1)) - 1
-        elif m := COORD_LINE.match(line.strip()):
-            out[(state, m.group(1).strip())] = (m.group(2), m.group(3))
-    return out
-
-
 def step_kind(before: str, after: str) -> str:
     """What one reference step does: ``first`` (the first placement), ``action`` (a new state), ``place`` (a new
     object, the others stay), ``place+push`` (a new object, and placed ones move), ``push`` (no new object, placed
     ones move) or ``unchanged``."""
     if before == EMPTY_MAP:
         return "first"
-    b, a = _coords(before), _coords(after)
+    b, a = _positions(before), _positions(after)
     if max((s for s, _ in a), default=0) > max((s for s, _ in b), default=0):
         return "action"
     moved = any(a.get(k) != v for k, v in b.items())
