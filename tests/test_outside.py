@@ -176,6 +176,19 @@ def test_stepgame_vs_ceiling_scores_the_reader_on_the_same_stories(tmp_path, mon
     assert t.loc[8, "model %"] == round(ceiling - 1, 1)
 
 
+@pytest.mark.skipif(not outside.available(), reason="../shared/benchmarks is not here")
+def test_scored_stories_converts_the_dataset_again_on_a_fresh_checkout(tmp_path, monkeypatch):
+    """The StepGame dataset files are not committed: a run's scored stories are rebuilt from its config."""
+    md = paths.RUNS / "stepgame" / "2d8bc6725f"  # a committed zero-shot run, 30 stories per k
+    monkeypatch.setattr(paths, "DATA", tmp_path / "data")
+    scored = outside._scored_stories(md)
+    preds = runs.read_jsonl(md / "predictions.jsonl")
+    assert sorted(scored) == list(outside.STEPGAME_KS)
+    assert sum(len(v) for v in scored.values()) == len(preds)
+    assert [ok for _, ok in scored[1]] == [bool(r["queries"][0].get("correct")) for r in preds
+                                          if r["split"] == "valid_k1"]
+
+
 def test_same_answers_counts_shared_stories_and_equal_answers(tmp_path):
     """Only stories both runs scored count; a story is the same when every query's predicted relation is."""
     def write(d, preds):

@@ -288,14 +288,15 @@ def _rescores(md: Path) -> Path | None:
 
 def _scored_stories(md: Path) -> dict[int, list[tuple[dict, bool]]]:
     """Per k: the StepGame items a model run scored (from its dataset) and whether it got each right, in the run's
-    prediction order (the dataset is converted again from ../shared/benchmarks when a fresh checkout lacks it; a k
-    whose dataset file is still absent is left out)."""
+    prediction order (a dataset that a fresh checkout lacks is converted again from ../shared/benchmarks with the run's
+    config; a k whose dataset file is still absent is left out)."""
     from . import experiments
     res = runs.read_json(Path(md) / "results.json")
-    name = experiments.dataset_for(experiments.Experiment.from_dict(runs.read_json(Path(md) / "config.json")))
-    if name != res["dataset"]:
-        raise ValueError(f"{md}: its config now makes dataset {name}, not the {res['dataset']} it was scored on")
-    data = paths.DATA / name
+    data = paths.DATA / res["dataset"]
+    if not data.exists() and (Path(md) / "config.json").exists():
+        name = experiments.dataset_for(experiments.Experiment.from_dict(runs.read_json(Path(md) / "config.json")))
+        if name != res["dataset"]:
+            raise ValueError(f"{md}: its config now makes dataset {name}, not the {res['dataset']} it was scored on")
     by_split: dict[str, list[dict]] = {}
     for r in runs.read_jsonl(Path(md) / "predictions.jsonl"):
         by_split.setdefault(r["split"], []).append(r)
