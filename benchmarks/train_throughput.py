@@ -5,7 +5,7 @@ measures this machine's fp32 matmul peak (2048x2048) and writes reports/perf/tra
 
     .venv/bin/python benchmarks/train_throughput.py --n 64 --epochs 3
 
-Variants (all LoRA r16/alpha32, batch 8, lr 2e-4, same pairs):
+Variants (all LoRA r16/alpha32 unless --lora-r sets the engine's rank, batch 8, lr 2e-4, same pairs):
   naive         transformers.Trainer defaults, LoRA on every linear layer, DataCollatorForSeq2Seq padding to
                 the longest in each random batch, full-vocabulary head on every position (run for --naive-epochs;
                 its cost per epoch is constant, so longer runs are extrapolated linearly and marked as such)
@@ -265,7 +265,7 @@ def child_engine(a) -> dict:
     tok, model = _load_for(a)
     pairs, val = task_pairs(a.task, a.n, 0), task_pairs(a.task, 16, 1)
     K = None if a.top_k in (None, 0) else a.top_k
-    cfg = T.TrainConfig(model=a.model, method=a.method, lora_r=16, lora_alpha=32, lora_top_k_layers=K,
+    cfg = T.TrainConfig(model=a.model, method=a.method, lora_r=a.lora_r, lora_alpha=2 * a.lora_r, lora_top_k_layers=K,
                         cache_prefix=True, epochs=a.epochs, lr=_lr(a),
                         batch_size=a.engine_batch_size or a.batch_size, warmup_ratio=0.0, save_every=0, progress=False,
                         precision=a.precision)
@@ -281,6 +281,7 @@ def child_engine(a) -> dict:
             "cache_cpu_s": s["cache_cpu_s"], "train_cpu_s_per_epoch": s["train_cpu_s"] / a.epochs, "tokens": s["tokens"], "tokens_per_s": s["tokens"] / wall,
             "peak_rss_mb": s["peak_rss_mb"], "first_loss": losses[0], "last_loss": losses[-1],
             "final_val_loss": s["final_val_loss"], "epochs": a.epochs, "top_k": K, "precision": a.precision,
+            "lora_r": a.lora_r,
             "batch_size": a.engine_batch_size or a.batch_size, "padded_tokens": _engine_padded(enc, a.engine_batch_size or a.batch_size) * a.epochs,
             **_flops(a, m, enc, None, "engine", K=K), **acc}
 
@@ -370,7 +371,8 @@ def run_child(kind: str, a, **over) -> dict:
     lr = (a.engine_lr or a.lr) if kind == "engine" else a.lr  # 0 = the child's default
     args = [sys.executable, __file__, "--child", kind, "--n", str(a.n), "--model", a.model, "--repeats", "1",
             "--batch-size", str(a.batch_size), "--accuracy-eval", str(a.accuracy_eval), "--task", a.task,
-            "--lr", str(lr or 0), "--precision", a.precision, "--engine-batch-size", str(a.engine_batch_size)]
+            "--lr", str(lr or 0), "--precision", a.precision, "--engine-batch-size", str(a.engine_batch_size),
+            "--lora-r", str(a.lora_r)]
     if a.model_dir:
         args += ["--model-dir", a.model_dir]
     for k, v in over.items():
@@ -475,6 +477,9 @@ def main() -> None:
     ap.add_argument("--engine-batch-size", type=int, default=0,
                     help="the engine variants' batch size (0 = --batch-size); the examples x epochs stay the same, "
                          "the optimizer takes fewer, larger steps")
+    ap.add_argument("--lora-r", type=int, default=16,
+                    help="the engine variants' LoRA rank (alpha = 2 x rank; naive: r16/alpha32): LoRA on the top K "
+                         "layers only has K/L of the naive adapters; a higher rank gives them back")
     ap.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
                     help="the engine's TrainConfig.precision (naive: HF Trainer defaults, fp32 on CPU); bf16 pays "
                          "only on a CPU with AMX (helpers.train.bf16_is_fast)")

@@ -346,8 +346,7 @@ if run.get("track_2x"):
 # A test of that reading: the same data, budget and steps, but each step first writes which placed objects move
 # and by how much (`moves: the Prince +1 +0`, or `moves: none`), then the map. Deciding the moves is the part of a
 # step that combines facts; written out, the map only has to apply them. Does the push step become learnable, and
-# does the map follow the moves the model wrote? This run is part of the `full` profile (and of `smoke`, which
-# checks the code path), not of `default`: it did not fit the default profile's CPU time.
+# does the map follow the moves the model wrote?
 
 # %%
 if run.get("track_moves"):

@@ -164,7 +164,8 @@ def perf_records() -> list[dict]:
         for pair, c in res.get("accuracy_check", {}).items():
             a = res["args"]
             label = (f"{a['model']}, {pair}, {a.get('task', 'synth')} task, {c['epochs']['engine']} epochs"
-                     + (", bf16" if a.get("precision") == "bf16" else ""))
+                     + (", bf16" if a.get("precision") == "bf16" else "")
+                     + (f", LoRA r{a['lora_r']}" if a.get("lora_r", 16) != 16 else ""))
             for side in ("naive", "engine"):
                 lo, hi = c[f"{side}_exact_match_ci"]
                 out.append({**rec, "formulation": side, "model": label,
@@ -207,6 +208,7 @@ def accuracy_check_table():
             dif = accuracy_difference(c)
             rows.append({"pair": pair, "epochs": c["epochs"]["engine"], "n_eval": c["n_eval"],
                          "engine precision": res["args"].get("precision", "auto"),
+                         "engine LoRA rank": res["args"].get("lora_r", 16),
                          "batch naive / engine": f"{res['args'].get('batch_size')} / "
                                                  f"{res['args'].get('engine_batch_size') or res['args'].get('batch_size')}",
                          "lr naive / engine": " / ".join(str(lr.get(side) or res["args"].get("lr") or "default")
@@ -240,12 +242,12 @@ def lr_sweep_table(task: str = "sentences", epochs: int = 3):
             continue
         for name, v in res["variants"].items():
             if name.startswith("engine") and "error" not in v and v.get("epochs") == epochs:
-                rows.append({"variant": name, "precision": v.get("precision", "auto"),
+                rows.append({"variant": name, "precision": v.get("precision", "auto"), "LoRA rank": v.get("lora_r", 16),
                              "batch": v.get("batch_size", res["args"].get("batch_size")), "epochs": epochs,
                              "lr": v.get("lr") or res["args"].get("lr"),
                              "final_val_loss": round(v["final_val_loss"], 4), "wall_s": round(v["wall_s"], 1),
                              "file": str(p.relative_to(paths.REPORTS.parent))})
-    return (pd.DataFrame(rows).sort_values(["variant", "precision", "batch", "lr"]).reset_index(drop=True) if rows
+    return (pd.DataFrame(rows).sort_values(["variant", "precision", "LoRA rank", "batch", "lr"]).reset_index(drop=True) if rows
             else pd.DataFrame())
 
 

@@ -192,9 +192,8 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             # the model keeps the map itself: one sentence at a time, each step given the map it wrote after the
             # previous sentence (helpers.tracking); the scaled budget, TRACK_MIX, bf16 matmuls
             "track": [tracked("track", "scaled-track", 192)],
-            # the same, each step first writing which placed objects move (the step that fails in scaled-track);
-            # like relations-first, not in the default profile (its CPU budget)
-            "track_moves": [tracked("track-moves", "scaled-track-moves", 224)] if b["intermediate"] else [],
+            # the same, each step first writing which placed objects move (the step that fails in scaled-track)
+            "track_moves": [tracked("track-moves", "scaled-track-moves", 224)],
             # twice the stories for half the epochs (the same optimizer steps and compute): does pushing placed
             # objects, the step scaled-track gets wrong, improve with more distinct stories?
             "track_2x": [_twice_the_stories(tracked("track", "scaled-track-2x", 192))],
