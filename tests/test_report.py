@@ -220,3 +220,22 @@ def test_intermediate_agreement_tells_reading_from_combining(tmp_path):
     assert t.loc["combiner", "map agrees with its own lines"].startswith("100.0%")
     o = analysis.line_orientation(dirs[0]).set_index("pair in the text")
     assert o.loc["stated in the other order", "lines right %"] == 100.0 and o.loc["stated in the other order", "n"] == 1
+
+
+def test_engine_comparisons_name_a_changed_lora_rank(tmp_path, monkeypatch):
+    """Two accuracy checks that differ only in the engine's LoRA rank get separate labels and table rows."""
+    from helpers import analysis, runs
+    monkeypatch.setattr(paths, "REPORTS", tmp_path)
+    check = {"naive_exact_match": 0.98, "naive_exact_match_ci": [0.95, 0.99], "engine_exact_match": 0.96,
+             "engine_exact_match_ci": [0.92, 0.98], "intervals_overlap": True, "n_eval": 200,
+             "epochs": {"naive": 3, "engine": 3}, "lr": {"naive": 0.002, "engine": 0.005}}
+    for name, rank in (("r16", None), ("r64", 64)):
+        args = {"model": "smollm2-135m", "task": "sentences", "precision": "bf16", "batch_size": 8, "lr": 0.002,
+                **({"lora_r": rank} if rank else {})}
+        runs.write_json(tmp_path / "perf" / f"train_accuracy_{name}.json",
+                        {"args": args, "accuracy_check": {"engine_top8_vs_naive": check},
+                         "comparisons": {"engine_top8_vs_naive": {"wall": {"speedup_3_epochs": 4.1}}}})
+    labels = {r["model"] for r in analysis.perf_records() if r["metric"] == "accuracy_difference"}
+    assert labels == {"smollm2-135m, engine_top8_vs_naive, sentences task, 3 epochs, bf16",
+                      "smollm2-135m, engine_top8_vs_naive, sentences task, 3 epochs, bf16, LoRA r64"}
+    assert list(analysis.accuracy_check_table()["engine LoRA rank"]) == [16, 64]

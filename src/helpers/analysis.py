@@ -85,6 +85,7 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
                    "; ".join(f"{s}: {fmt(_stat(sc, split=s))}" for s in runs.read_json(sc / "results.json")["splits"])
                    + " (`figures/04_scaled_splits.png`).")
     kinds = (("track", "whole map each step", "04_track_splits"),
+             ("track_moves", "the moves, then the whole map, each step", "04_track_moves_splits"),
              ("track_2x", "whole map each step, twice the stories for half the epochs", "04_track_2x_splits"),
              ("track_changes", "only the changed lines each step", "04_track_changes_splits"),
              ("track_delta", "only the changed lines, first object's frame", "04_track_changes_splits"))
