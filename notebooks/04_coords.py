@@ -342,6 +342,22 @@ if run.get("track_2x"):
 # does both, or a model with more capacity for the push step, is the open question for the coordinates targets.
 
 # %% [markdown]
+# ### The same stories, twice the steps (`scaled-track-4ep`)
+# Is the push step a matter of training time? `scaled-track`'s training loss was still falling when it stopped
+# (`figures/04_track_loss.png` below). The same run for twice the epochs: the same stories, twice the optimizer
+# steps and compute.
+
+# %%
+if run.get("track_4ep"):
+    ep_dirs = run["track"] + run["track_4ep"] + run["fixed_baselines"]
+    views.losses(ep_dirs[:2], [views.label_of(d) for d in ep_dirs[:2]], "04_track_loss")
+    views.all_splits(ep_dirs, [views.label_of(d) for d in ep_dirs], "04_track_4ep_splits", show_targets=True)
+    steps_4 = {s: tracking.diagnose(run["track_4ep"][0], s) for s in ("test_iid", "test_objects", "test_hops")}
+    display(analysis.tracking_steps(steps_4))
+    display(analysis.push_shapes(steps_4))
+    display(Markdown(analysis.tracking_findings(run["track_4ep"][0], run["track"][0], steps_4)))
+
+# %% [markdown]
 # ### Writing the moves first (`scaled-track-moves`)
 # A test of that reading: the same data, budget and steps, but each step first writes which placed objects move
 # and by how much (`moves: the Prince +1 +0`, or `moves: none`), then the map. Deciding the moves is the part of a

@@ -87,6 +87,7 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
     kinds = (("track", "whole map each step", "04_track_splits"),
              ("track_moves", "the moves, then the whole map, each step", "04_track_moves_splits"),
              ("track_2x", "whole map each step, twice the stories for half the epochs", "04_track_2x_splits"),
+             ("track_4ep", "whole map each step, twice the epochs", "04_track_4ep_splits"),
              ("track_changes", "only the changed lines each step", "04_track_changes_splits"),
              ("track_delta", "only the changed lines, first object's frame", "04_track_changes_splits"))
     for group, how, fig in kinds:
