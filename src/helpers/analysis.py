@@ -87,7 +87,7 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
     kinds = (("track", "whole map each step", "04_track_splits"),
              ("track_moves", "the moves, then the whole map, each step", "04_track_moves_splits"),
              ("track_2x", "whole map each step, twice the stories for half the epochs", "04_track_2x_splits"),
-             ("track_4ep", "whole map each step, twice the epochs", "04_track_4ep_splits"),
+             ("track_3ep", "whole map each step, 1.5 times the epochs", "04_track_3ep_splits"),
              ("track_changes", "only the changed lines each step", "04_track_changes_splits"),
              ("track_delta", "only the changed lines, first object's frame", "04_track_changes_splits"))
     for group, how, fig in kinds:
@@ -518,13 +518,18 @@ def push_shapes(rows_by_split: dict[str, Sequence[dict]]) -> "object":
 def moves_agreement(rows_by_split: dict[str, Sequence[dict]]) -> "object":
     """For a ``track-moves`` run's teacher-forced steps (rows with ``moves_right``), per split: how often the moves
     line is right, and how often the map is right when the moves line is right and when it is wrong (does the map
-    follow the moves the model wrote?)."""
+    follow the moves the model wrote?), and on the steps that must move placed objects, how often the moves line
+    says that nothing moves."""
     import pandas as pd
+    from .tracking import MOVES
     out = []
     for split, rows in rows_by_split.items():
         rs = [r for r in rows if "moves_right" in r]
         ok = [r for r in rs if r["moves_right"]]
         bad = [r for r in rs if not r["moves_right"]]
+        push = [r for r in rs if r["kind"] in ("push", "place+push")]
+        none = sum(r["output"].split("\n", 1)[0].strip() == f"{MOVES} none" for r in push)
         out.append({"split": split, "moves line right": fmt(metrics.stat(len(ok), len(rs))) if rs else "n/a",
-                    "map right | moves right": _share_right(ok), "map right | moves wrong": _share_right(bad)})
+                    "map right | moves right": _share_right(ok), "map right | moves wrong": _share_right(bad),
+                    "push steps: moves line says none": fmt(metrics.stat(none, len(push))) if push else "n/a"})
     return pd.DataFrame(out)
