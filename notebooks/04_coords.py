@@ -374,9 +374,11 @@ if run.get("track_moves"):
     display(Markdown(analysis.tracking_findings(run["track_moves"][0], run["track"][0], steps_m)))
 
 # %% [markdown]
-# Writing the moves first makes the push step worse, not better: on the steps that must move placed objects, the
-# moves line is almost never right, and most of the time it says that nothing moves; the map then follows the line
-# it wrote. Together with `scaled-track-changes`, this locates the difficulty. Whenever the model must state
+# Writing the moves first makes the push step worse, not better. On the steps that must move placed objects, the
+# moves line is almost never right, and on the seed's setting it most often says that nothing moves. On the steps
+# that move nothing, it often names moves that are not there. Either way the map follows the line the model
+# wrote: when the line is wrong, the map almost never is right. Together with `scaled-track-changes`, this
+# locates the difficulty. Whenever the model must state
 # *which* objects move before it restates them (a moves line, or a list of changed lines), it mostly states too
 # few. When it restates the whole map, each line is conditioned on the lines already written, and it moves far
 # more of them right. The push is decided one object at a time, inside the restating, not up front.
