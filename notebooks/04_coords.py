@@ -387,6 +387,7 @@ if run.get("track_moves"):
 # that move nothing, it often names moves that are not there. Either way the map follows the line the model
 # wrote: when the line is wrong, the map almost never is right. Together with `scaled-track-changes`, this
 # locates the difficulty. Whenever the model must state *which* objects move before it restates them (a moves
-# line, or a list of changed lines), it mostly states too few. When it restates the whole map, each line is conditioned on the lines already written, and it moves far
-# more of them right. The push is decided one object at a time, inside the restating, not up front; and with
-# enough training steps (`scaled-track-3ep`) the whole-map reader learns it.
+# line, or a list of changed lines), it mostly states too few. When it restates the whole map, each line is
+# conditioned on the lines already written, and it moves far more of them right. The push is decided one object
+# at a time, inside the restating, not up front; and with enough training steps (`scaled-track-3ep`) the
+# whole-map reader learns it.

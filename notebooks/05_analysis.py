@@ -73,10 +73,7 @@ display(Markdown(analysis.findings(run)))
 
 # %%
 c = run["coords"]
-best = analysis.best_run(c["fixed"] + c.get("scaled", []) + c.get("stated_pairs", []) + c.get("track", [])
-                         + c.get("track_moves", []) + c.get("track_2x", []) + c.get("track_3ep", [])
-                         + c.get("track_changes", [])
-                         + c.get("track_delta", []))
+best = analysis.best_run(c["fixed"] + c.get("scaled", []) + c.get("stated_pairs", []) + analysis.tracking_runs(c))
 print(views.label_of(best))
 views.targets(best)
 

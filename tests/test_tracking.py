@@ -143,7 +143,7 @@ def test_track_moves_targets_and_reading_keep_the_same_maps():
     t = analysis.moves_agreement({"test_iid": rows})
     assert t.loc[0, "moves line right"].startswith("100.0%") and t.loc[0, "map right | moves wrong"] == "n/a"
     assert t.loc[0, "push steps: moves line says none"].startswith("0.0%")
-    lazy = tracking.step_outcomes(lambda prompts, _: ["moves: none\n" + tracking.map_only(ref[p]) for p in prompts],
+    lazy = tracking.step_outcomes(lambda prompts, _: [f"{tracking.NO_MOVES}\n" + tracking.map_only(ref[p]) for p in prompts],
                                   exs, style="track-moves")
     pushes = [r for r in lazy if r["kind"] in ("push", "place+push")]
     assert pushes and analysis.moves_agreement({"test_iid": lazy}).loc[0, "push steps: moves line says none"] \

@@ -24,6 +24,16 @@ def fmt(s: dict | None, n_in_parens: bool = False) -> str:
     return f"{100 * s['value']:.1f}% [{100 * s['ci_low']:.1f}, {100 * s['ci_high']:.1f}]{n}"
 
 
+TRACKING_GROUPS: tuple[tuple[str, str, str], ...] = (
+    ("track", "whole map each step", "04_track_splits"),
+    ("track_moves", "the moves, then the whole map, each step", "04_track_moves_splits"),
+    ("track_2x", "whole map each step, twice the stories for half the epochs", "04_track_2x_splits"),
+    ("track_3ep", "whole map each step, 1.5 times the epochs", "04_track_3ep_splits"),
+    ("track_changes", "only the changed lines each step", "04_track_changes_splits"),
+    ("track_delta", "only the changed lines, first object's frame", "04_track_changes_splits"))
+"""The coords plan's groups that keep the map while reading (helpers.profiles): what each does, and its figure."""
+
+
 def findings(run: dict[str, dict[str, list[Path]]]) -> str:
     """Markdown bullets, every number computed from the run folders, each pointing at its figure."""
     c = run["coords"]
@@ -84,18 +94,17 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
         out.append(f"- **Scaled fix, {runs.read_json(sc / 'config.json')['formulation']} ({_budget_text(sc)}).** " +
                    "; ".join(f"{s}: {fmt(_stat(sc, split=s))}" for s in runs.read_json(sc / "results.json")["splits"])
                    + " (`figures/04_scaled_splits.png`).")
-    kinds = (("track", "whole map each step", "04_track_splits"),
-             ("track_moves", "the moves, then the whole map, each step", "04_track_moves_splits"),
-             ("track_2x", "whole map each step, twice the stories for half the epochs", "04_track_2x_splits"),
-             ("track_3ep", "whole map each step, 1.5 times the epochs", "04_track_3ep_splits"),
-             ("track_changes", "only the changed lines each step", "04_track_changes_splits"),
-             ("track_delta", "only the changed lines, first object's frame", "04_track_changes_splits"))
-    for group, how, fig in kinds:
+    for group, how, fig in TRACKING_GROUPS:
         for tr in c.get(group, []):
             out.append(f"- **Coordinates kept while reading, one sentence at a time, {how} ({_budget_text(tr)}).** "
                        + "; ".join(f"{s}: {fmt(_stat(tr, split=s))}"
                                    for s in runs.read_json(tr / "results.json")["splits"]) + f" (`figures/{fig}.png`).")
     return "\n".join(out)
+
+
+def tracking_runs(coords_run: dict[str, list[Path]]) -> list[Path]:
+    """The run folders of every tracking group (:data:`TRACKING_GROUPS`) of the coords plan, in that order."""
+    return [d for group, _, _ in TRACKING_GROUPS for d in coords_run.get(group, [])]
 
 
 def best_run(dirs: Sequence[Path], metric: str = "relation_acc", split: str = "test_iid") -> Path:
@@ -521,14 +530,14 @@ def moves_agreement(rows_by_split: dict[str, Sequence[dict]]) -> "object":
     follow the moves the model wrote?), and on the steps that must move placed objects, how often the moves line
     says that nothing moves."""
     import pandas as pd
-    from .tracking import MOVES
+    from .tracking import NO_MOVES
     out = []
     for split, rows in rows_by_split.items():
         rs = [r for r in rows if "moves_right" in r]
         ok = [r for r in rs if r["moves_right"]]
         bad = [r for r in rs if not r["moves_right"]]
         push = [r for r in rs if r["kind"] in ("push", "place+push")]
-        none = sum(r["output"].split("\n", 1)[0].strip() == f"{MOVES} none" for r in push)
+        none = sum(r["output"].split("\n", 1)[0].strip() == NO_MOVES for r in push)
         out.append({"split": split, "moves line right": fmt(metrics.stat(len(ok), len(rs))) if rs else "n/a",
                     "map right | moves right": _share_right(ok), "map right | moves wrong": _share_right(bad),
                     "push steps: moves line says none": fmt(metrics.stat(none, len(push))) if push else "n/a"})

@@ -45,6 +45,8 @@ NO_CHANGE = "no change"
 """What a step of :data:`CHANGE_STYLES` writes when the map stays as it is."""
 MOVES = "moves:"
 """Opens the line of style ``track-moves`` that names the placed objects a step moves (:func:`moves_line`)."""
+NO_MOVES = f"{MOVES} none"
+"""The ``track-moves`` line of a step that moves no placed object."""
 
 
 def _named(facts: dict) -> set[str]:
@@ -82,7 +84,7 @@ def moves_line(before: str, after: str) -> str:
     b, a = _positions(before), _positions(after)
     moved = [f"{n} {a[(0, n)][0] - x:+d} {a[(0, n)][1] - y:+d}"
              for (s, n), (x, y) in b.items() if s == 0 and (0, n) in a and a[(0, n)] != (x, y)]
-    return f"{MOVES} {'; '.join(moved) if moved else 'none'}"
+    return f"{MOVES} {'; '.join(moved)}" if moved else NO_MOVES
 
 
 def map_only(output: str) -> str:
