@@ -205,3 +205,25 @@ def test_wrong_steps_lists_only_wrong_rows_of_the_kinds_asked():
             {"kind": "push", "right": False, "sentence": "s3", "target": "y", "output": "z"}]
     t = analysis.wrong_steps(rows, ["place"])
     assert list(t["sentence"]) == ["s1"] and t.loc[0, "reference"] == "A 0 0; B 1 0"
+
+
+def _changed(a, b) -> dict:
+    """The config fields (one level into ``train``) in which two experiments differ, besides their names."""
+    da, db = a.to_dict(), b.to_dict()
+    out = {k: (da[k], db[k]) for k in da if k not in ("formulation", "train") and da[k] != db[k]}
+    out.update({f"train.{k}": (da["train"].get(k), db["train"].get(k))
+                for k in set(da["train"]) | set(db["train"]) if da["train"].get(k) != db["train"].get(k)})
+    return out
+
+
+@pytest.mark.parametrize("profile", ["smoke", "default"])
+def test_each_tracking_ablation_changes_one_thing(profile):
+    """04 compares each whole-map variant with its reference run: only the named budget or mixture may differ."""
+    g = profiles.plan("coords", profile)
+    track, three, two, wide = g["track"][0], g["track_3ep"][0], g["track_2x"][0], g["track_wide"][0]
+    e = track.train["epochs"]
+    assert _changed(track, three) == {"train.epochs": (e, max(e + 1, 3 * e // 2))}
+    halved = {"train.epochs": (e, e // 2)} if e > 1 else {}
+    assert _changed(track, two) == {"n_train": (track.n_train, 2 * track.n_train), **halved}
+    changed = _changed(three, wide)
+    assert set(changed) == {"mix"} and wide.mix == profiles.WIDE_MIX

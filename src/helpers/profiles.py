@@ -205,6 +205,9 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             "track_2x": [_twice_the_stories(tracked("track", "scaled-track-2x", 192))],
             # the same stories for 1.5 times the epochs: its training loss was still falling when it stopped
             "track_3ep": [_half_again_the_epochs(tracked("track", "scaled-track-3ep", 192))],
+            # scaled-track-3ep on the widened mixture that took the facts reader to its targets on unseen names,
+            # held-out phrasings and actions (more phrasings, made-up and letter names, two-action stories)
+            "track_wide": [replace(_half_again_the_epochs(tracked("track", "scaled-track-wide", 192)), mix=WIDE_MIX)],
             # each step writes only the lines that change (new and moved objects), merged by code into the map so far;
             # in the least map's frame, or in the frame of the first object placed (negative coordinates allowed)
             "track_changes": [tracked("track-changes", "scaled-track-changes", 96)],
