@@ -366,6 +366,26 @@ if run.get("track_3ep"):
 # training, and their pushes are mostly reorders.
 
 # %% [markdown]
+# #### Longer maps, or harder moves?
+# The longer stories have two things training lacks: maps with more objects than any training story places, and
+# more steps that reorder placed objects. The same teacher-forced steps, by the number of objects on the map after
+# the step, and by whether the step moves placed objects:
+
+# %%
+if run.get("track_3ep"):
+    print("most objects in a training story:", analysis.largest_trained_map(run["track_3ep"][0]))
+    display(analysis.steps_by_map_size(steps_3))
+
+# %% [markdown]
+# Map length is what breaks. On maps of the seed's three objects, most of the training steps, the long stories'
+# steps are right about as often as the seed's setting's, moves included. At the longest training length (printed
+# above; in training only chains and trees, which rarely move placed objects) they are already less often right.
+# One object beyond it, even the steps that only copy the map and add a line fail often, and steps that move placed
+# objects almost never succeed; a second object beyond it is worse again. The whole-map reader has learned to write maps of the lengths it was trained on, and does not
+# extend that to longer ones. The facts reader does not have this problem: each step writes one sentence's facts
+# whatever the story's length, and code joins them.
+
+# %% [markdown]
 # ### Writing the moves first (`scaled-track-moves`)
 # A test of that reading: the same data, budget and steps, but each step first writes which placed objects move
 # and by how much (`moves: the Prince +1 +0`, or `moves: none`), then the map. Deciding the moves is the part of a

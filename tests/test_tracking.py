@@ -227,3 +227,25 @@ def test_each_tracking_ablation_changes_one_thing(profile):
     assert _changed(track, two) == {"n_train": (track.n_train, 2 * track.n_train), **halved}
     changed = _changed(three, wide)
     assert set(changed) == {"mix"} and wide.mix == profiles.WIDE_MIX
+
+
+def test_map_size_counts_each_object_once():
+    assert tracking.map_size(tracking.EMPTY_MAP) == 0
+    assert tracking.map_size("a 0 0\nb 1 0") == 2
+    assert tracking.map_size("moves: a +1 +0\nState1:\na 0 0\nb 1 0\nState2:\na 2 0\nb 1 0") == 2
+
+
+def test_steps_by_map_size_splits_steps_by_objects_and_by_moving(tmp_path):
+    from helpers import analysis, runs
+    rows = [{"kind": "first", "target": "a 0 0\nb 1 0", "right": True},
+            {"kind": "place", "target": "a 0 0\nb 1 0\nc 2 0", "right": False},
+            {"kind": "push", "target": "a 0 0\nb 2 0\nc 1 0", "right": True},
+            {"kind": "unchanged", "target": "a 0 0\nb 2 0\nc 1 0", "right": True}]
+    df = analysis.steps_by_map_size({"test_iid": rows})
+    assert list(df.index) == [(2, "places or copies"), (3, "moves placed objects"), (3, "places or copies")]
+    assert df.loc[(3, "places or copies"), "test_iid"].startswith("50.0%")
+    assert df.loc[(3, "moves placed objects"), "test_iid"].endswith("n=1")
+    runs.write_json(tmp_path / "config.json", {"data": {"n_objects": 3}, "mix": [[0.5, {}], [0.5, {"n_objects": 5}]]})
+    assert analysis.largest_trained_map(tmp_path) == 5
+    runs.write_json(tmp_path / "config.json", {"data": {"n_objects": 3}, "mix": None})
+    assert analysis.largest_trained_map(tmp_path) == 3

@@ -480,6 +480,35 @@ def tracking_steps(rows_by_split: dict[str, Sequence[dict]]) -> "object":
     return df[(df != "").any(axis=1)]  # kinds no split has (e.g. actions in stories without any) are left out
 
 
+STEP_GROUPS = (("places or copies", ("first", "place", "unchanged")), ("moves placed objects", ("place+push", "push")))
+"""Teacher-forced steps grouped by whether the map so far stays where it is (``action`` steps are left out)."""
+
+
+def largest_trained_map(run_dir: Path) -> int:
+    """The most objects a story of the run's training mixture places (its ``data``, each ``mix`` part's override)."""
+    cfg = runs.read_json(Path(run_dir) / "config.json")
+    parts = [w for _, w in cfg.get("mix") or []] or [{}]
+    return max(p.get("n_objects", cfg["data"]["n_objects"]) for p in parts)
+
+
+def steps_by_map_size(rows_by_split: dict[str, Sequence[dict]]) -> "object":
+    """Teacher-forced step accuracy of a whole-map tracking run by the number of objects on the reference map after
+    the step (:func:`helpers.tracking.map_size`), for steps that leave the placed objects where they are and for
+    steps that move them (:data:`STEP_GROUPS`): does the reader fail on longer maps, or on the moves?"""
+    import pandas as pd
+    from . import tracking
+    table: dict = {}
+    for split, rows in rows_by_split.items():
+        sizes = sorted({tracking.map_size(r["target"]) for r in rows})
+        for n in sizes:
+            for group, kinds in STEP_GROUPS:
+                rs = [r for r in rows if r["kind"] in kinds and tracking.map_size(r["target"]) == n]
+                table.setdefault((n, group), {})[split] = _share_right(rs) if rs else ""
+    df = pd.DataFrame.from_dict(table, orient="index")[list(rows_by_split)].fillna("")
+    df.index = pd.MultiIndex.from_tuples(df.index, names=["objects on the map", "step"])
+    return df[(df != "").any(axis=1)].sort_index()
+
+
 def tracking_findings(track: Path, other: Path, steps: dict[str, Sequence[dict]]) -> str:
     """Markdown bullets on a tracking run, every number computed: its relation accuracy beside another run's,
     and its teacher-forced steps that only place objects vs those that must move placed ones."""

@@ -87,6 +87,11 @@ def moves_line(before: str, after: str) -> str:
     return f"{MOVES} {'; '.join(moved)}" if moved else NO_MOVES
 
 
+def map_size(map_text: str) -> int:
+    """How many objects a map text places (each name once, whatever the number of states)."""
+    return len({name for _, name in _positions(map_only(map_text))})
+
+
 def map_only(output: str) -> str:
     """A step's output without its ``moves:`` line: the map that is fed back and read."""
     return "\n".join(ln for ln in output.strip().splitlines() if not ln.startswith(MOVES)).strip()
