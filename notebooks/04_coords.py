@@ -425,7 +425,25 @@ if run.get("track_moves"):
 if run.get("track_wide"):
     wide_dirs = run["track_3ep"] + run["track_wide"] + run["fixed_baselines"]
     views.all_splits(wide_dirs, [views.label_of(d) for d in wide_dirs], "04_track_wide_splits", show_targets=True)
-    steps_w = {s: tracking.diagnose(run["track_wide"][0], s) for s in ("test_iid", "test_objects", "test_hops")}
+    steps_w = {"test_iid": tracking.diagnose(run["track_wide"][0], "test_iid")}
     display(analysis.tracking_steps(steps_w))
-    display(analysis.push_shapes(steps_w))
     display(Markdown(analysis.tracking_findings(run["track_wide"][0], run["track_3ep"][0], steps_w)))
+
+# %% [markdown]
+# ### Longer training maps (`scaled-track-long`)
+# If the long stories fail for their length, training on longer maps should move the failure one object further
+# out. `scaled-track` with only its training mixture changed: its chains and trees one object longer, and some of
+# the seed's stories replaced by stories that relate every pair of four objects (so that steps move placed objects
+# on longer maps too). `test_objects` then has no map longer than training, but a new structure (every pair of
+# five objects); `test_hops` still has maps one object longer than any in training.
+
+# %%
+if run.get("track_long"):
+    long_dirs = run["track"] + run["track_long"] + run["fixed_baselines"]
+    views.all_splits(long_dirs, [views.label_of(d) for d in long_dirs], "04_track_long_splits", show_targets=True)
+    print("most objects in a training story:",
+          {views.label_of(d): analysis.largest_trained_map(d) for d in long_dirs[:2]})
+    steps_l = {s: tracking.diagnose(run["track_long"][0], s) for s in ("test_iid", "test_objects", "test_hops")}
+    display(analysis.steps_by_map_size({f"{views.label_of(d)}, {s}": tracking.diagnose(d, s) for s in steps_l
+                                        for d in long_dirs[:2] if s != "test_iid"}))
+    display(Markdown(analysis.tracking_findings(run["track_long"][0], run["track"][0], steps_l)))

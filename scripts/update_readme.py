@@ -66,7 +66,7 @@ def profiles_block() -> str:
 FORMULATIONS = ("fixed", "scaled", "scaled-stated", "scaled-mix", "scaled-sentences", "scaled-sentences-prefix",
                 "wide-sentences", "wide-sentences-more", "wide-sentences-axes", "wide-sentences-axes-more",
                 "scaled-legend", "scaled-legend-verify", "scaled-stated-pairs", "scaled-track",
-                "scaled-track-moves", "scaled-track-2x", "scaled-track-3ep", "scaled-track-wide",
+                "scaled-track-moves", "scaled-track-2x", "scaled-track-3ep", "scaled-track-wide", "scaled-track-long",
                 "scaled-track-changes",
                 "scaled-track-delta")
 """The formulations whose targets the README lists (those run on every split or on the seed's setting)."""

@@ -225,8 +225,15 @@ def test_each_tracking_ablation_changes_one_thing(profile):
     assert _changed(track, three) == {"train.epochs": (e, max(e + 1, 3 * e // 2))}
     halved = {"train.epochs": (e, e // 2)} if e > 1 else {}
     assert _changed(track, two) == {"n_train": (track.n_train, 2 * track.n_train), **halved}
-    changed = _changed(three, wide)
-    assert set(changed) == {"mix"} and wide.mix == profiles.WIDE_MIX
+    assert set(_changed(three, wide)) == {"mix"} and wide.mix == profiles.WIDE_MIX
+    long = g["track_long"][0]
+    assert set(_changed(track, long)) == {"mix"} and long.mix == profiles.TRACK_LONG_MIX
+
+
+def test_the_long_mixture_trains_one_object_longer_maps():
+    longest = lambda mix: max(p.get("n_objects", profiles.SEED_DATA["n_objects"]) for _, p in mix)  # noqa: E731
+    assert longest(profiles.TRACK_LONG_MIX) == longest(profiles.TRACK_MIX) + 1
+    assert sum(w for w, _ in profiles.TRACK_LONG_MIX) == pytest.approx(1)
 
 
 def test_map_size_counts_each_object_once():

@@ -30,6 +30,7 @@ TRACKING_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("track_2x", "whole map each step, twice the stories for half the epochs", "04_track_2x_splits"),
     ("track_3ep", "whole map each step, 1.5 times the epochs", "04_track_3ep_splits"),
     ("track_wide", "whole map each step, 1.5 times the epochs, widened mixture", "04_track_wide_splits"),
+    ("track_long", "whole map each step, longer training maps", "04_track_long_splits"),
     ("track_changes", "only the changed lines each step", "04_track_changes_splits"),
     ("track_delta", "only the changed lines, first object's frame", "04_track_changes_splits"))
 """The coords plan's groups that keep the map while reading (helpers.profiles): what each does, and its figure."""

@@ -52,6 +52,18 @@ TRACK_MIX = (
     (0.05, {"n_actions": 2}),
 )
 
+# Longer maps for the tracked map (coords, ``scaled-track-long``): TRACK_MIX with its chains and trees one object
+# longer and some of the seed's stories replaced by every pair of 4 objects (steps that move placed objects on
+# longer maps), the actions as before. Its longest training map then has one object more than TRACK_MIX's.
+TRACK_LONG_MIX = (
+    (0.35, {}),
+    (0.15, {"n_objects": 4}),
+    (0.2, {"structure": "chain", "n_objects": 5}),
+    (0.15, {"structure": "tree", "n_objects": 5}),
+    (0.1, {"n_actions": 1}),
+    (0.05, {"n_actions": 2}),
+)
+
 PREFIX = "Text: "
 """The prompt prefix of the runs made after the first-token diagnosis (``Experiment.prefix``)."""
 
@@ -208,6 +220,8 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             # scaled-track-3ep on the widened mixture that took the facts reader to its targets on unseen names,
             # held-out phrasings and actions (more phrasings, made-up and letter names, two-action stories)
             "track_wide": [replace(_half_again_the_epochs(tracked("track", "scaled-track-wide", 192)), mix=WIDE_MIX)],
+            # scaled-track on longer training maps: do the longer stories fail for their length or for their moves?
+            "track_long": [replace(tracked("track", "scaled-track-long", 192), mix=TRACK_LONG_MIX)],
             # each step writes only the lines that change (new and moved objects), merged by code into the map so far;
             # in the least map's frame, or in the frame of the first object placed (negative coordinates allowed)
             "track_changes": [tracked("track-changes", "scaled-track-changes", 96)],
