@@ -443,7 +443,7 @@ if run.get("track_long"):
     views.all_splits(long_dirs, [views.label_of(d) for d in long_dirs], "04_track_long_splits", show_targets=True)
     print("most objects in a training story:",
           {views.label_of(d): analysis.largest_trained_map(d) for d in long_dirs[:2]})
-    steps_l = {s: tracking.diagnose(run["track_long"][0], s) for s in ("test_iid", "test_objects", "test_hops")}
+    steps_l = {s: tracking.diagnose(run["track_long"][0], s) for s in ("test_objects", "test_hops")}
     display(analysis.steps_by_map_size({f"{views.label_of(d)}, {s}": tracking.diagnose(d, s) for s in steps_l
-                                        for d in long_dirs[:2] if s != "test_iid"}))
+                                        for d in long_dirs[:2]}))
     display(Markdown(analysis.tracking_findings(run["track_long"][0], run["track"][0], steps_l)))
