@@ -256,3 +256,18 @@ def test_steps_by_map_size_splits_steps_by_objects_and_by_moving(tmp_path):
     assert analysis.largest_trained_map(tmp_path) == 5
     runs.write_json(tmp_path / "config.json", {"data": {"n_objects": 3}, "mix": None})
     assert analysis.largest_trained_map(tmp_path) == 3
+
+
+def test_length_findings_split_stored_steps_at_the_longest_training_map(tmp_path):
+    from helpers import analysis, runs
+    runs.write_json(tmp_path / "config.json", {"formulation": "t", "model": "m", "data": {"n_objects": 2}, "mix": None})
+    assert analysis.length_findings(tmp_path) == ""  # no stored steps: nothing to say, and no model is loaded
+    three = "a 0 0\nb 1 0\nc 2 0"
+    runs.write_jsonl(tmp_path / "steps_test_objects.jsonl", [
+        {"kind": "place", "target": "a 0 0\nb 1 0", "right": True},
+        {"kind": "place", "target": three, "right": False},
+        {"kind": "push", "target": three, "right": True}])
+    runs.write_jsonl(tmp_path / "steps_test_hops.jsonl", [{"kind": "unchanged", "target": three, "right": True}])
+    text = analysis.length_findings(tmp_path)
+    assert "places or copies: 100.0% [20.7, 100.0], n=1 on maps of at most 2 objects, 50.0%" in text
+    assert "moves placed objects: n/a on maps of at most 2 objects, 100.0%" in text

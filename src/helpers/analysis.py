@@ -101,6 +101,9 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
             out.append(f"- **Coordinates kept while reading, one sentence at a time, {how} ({_budget_text(tr)}).** "
                        + "; ".join(f"{s}: {fmt(_stat(tr, split=s))}"
                                    for s in runs.read_json(tr / "results.json")["splits"]) + f" (`figures/{fig}.png`).")
+    for tr in tracking_runs(c):
+        if (by_length := length_findings(tr)):
+            out.append(by_length)
     return "\n".join(out)
 
 
@@ -490,6 +493,26 @@ def largest_trained_map(run_dir: Path) -> int:
     cfg = runs.read_json(Path(run_dir) / "config.json")
     parts = [w for _, w in cfg.get("mix") or []] or [{}]
     return max(p.get("n_objects", cfg["data"]["n_objects"]) for p in parts)
+
+
+def length_findings(run_dir: Path, splits: Sequence[str] = ("test_objects", "test_hops")) -> str:
+    """One Markdown bullet: a tracking run's stored teacher-forced steps on the long ``splits``
+    (``steps_<split>.jsonl``, written by :func:`helpers.tracking.diagnose`) on maps no longer than its longest
+    training map, and on longer ones; '' when a split's steps are not stored."""
+    from . import tracking
+    files = [runs.jsonl_file(Path(run_dir) / f"steps_{s}.jsonl") for s in splits]
+    if not all(files):
+        return ""
+    longest = largest_trained_map(run_dir)
+    rows = [r for f in files for r in runs.read_jsonl(f)]
+    parts = []
+    for group, kinds in STEP_GROUPS:
+        rs = [r for r in rows if r["kind"] in kinds]
+        within = [tracking.map_size(r["target"]) <= longest for r in rs]
+        parts.append(f"{group}: {_share_right([r for r, w in zip(rs, within) if w])} on maps of at most {longest} "
+                     f"objects, {_share_right([r for r, w in zip(rs, within) if not w])} on longer ones")
+    return (f"- **Map length, `{views.label_of(run_dir)}`** (teacher-forced steps of {' and '.join(splits)}): "
+            + "; ".join(parts) + " (04, *Longer maps, or harder moves?*).")
 
 
 def steps_by_map_size(rows_by_split: dict[str, Sequence[dict]]) -> "object":
