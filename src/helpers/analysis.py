@@ -523,10 +523,10 @@ def steps_by_map_size(rows_by_split: dict[str, Sequence[dict]]) -> "object":
     from . import tracking
     table: dict = {}
     for split, rows in rows_by_split.items():
-        sizes = sorted({tracking.map_size(r["target"]) for r in rows})
-        for n in sizes:
+        sizes = [tracking.map_size(r["target"]) for r in rows]
+        for n in sorted(set(sizes)):
             for group, kinds in STEP_GROUPS:
-                rs = [r for r in rows if r["kind"] in kinds and tracking.map_size(r["target"]) == n]
+                rs = [r for r, m in zip(rows, sizes) if r["kind"] in kinds and m == n]
                 table.setdefault((n, group), {})[split] = _share_right(rs) if rs else ""
     df = pd.DataFrame.from_dict(table, orient="index")[list(rows_by_split)].fillna("")
     df.index = pd.MultiIndex.from_tuples(df.index, names=["objects on the map", "step"])
