@@ -271,3 +271,6 @@ def test_length_findings_split_stored_steps_at_the_longest_training_map(tmp_path
     text = analysis.length_findings(tmp_path)
     assert "places or copies: 100.0% [20.7, 100.0], n=1 on maps of at most 2 objects, 50.0%" in text
     assert "moves placed objects: n/a on maps of at most 2 objects, 100.0%" in text
+    runs.write_json(tmp_path / "config.json", {"formulation": "t", "model": "m", "data": {"n_objects": 2},
+                                               "mix": None, "style": "track-changes"})
+    assert analysis.length_findings(tmp_path) == ""  # its targets are changed lines, not maps

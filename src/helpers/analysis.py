@@ -498,10 +498,11 @@ def largest_trained_map(run_dir: Path) -> int:
 def length_findings(run_dir: Path, splits: Sequence[str] = ("test_objects", "test_hops")) -> str:
     """One Markdown bullet: a tracking run's stored teacher-forced steps on the long ``splits``
     (``steps_<split>.jsonl``, written by :func:`helpers.tracking.diagnose`) on maps no longer than its longest
-    training map, and on longer ones; '' when a split's steps are not stored."""
+    training map, and on longer ones; '' when a split's steps are not stored, or when the run's steps write only
+    the changed lines (:data:`helpers.tracking.CHANGE_STYLES`: a target's length is not the map's)."""
     from . import tracking
     files = [runs.jsonl_file(Path(run_dir) / f"steps_{s}.jsonl") for s in splits]
-    if not all(files):
+    if not all(files) or runs.read_json(Path(run_dir) / "config.json").get("style") in tracking.CHANGE_STYLES:
         return ""
     longest = largest_trained_map(run_dir)
     rows = [r for f in files for r in runs.read_jsonl(f)]
