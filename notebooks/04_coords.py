@@ -453,8 +453,9 @@ if run.get("track_long"):
     print("most objects in a training story:",
           {views.label_of(d): analysis.largest_trained_map(d) for d in long_dirs[:2]})
     steps_l = {s: tracking.diagnose(run["track_long"][0], s) for s in ("test_objects", "test_hops")}
-    display(analysis.steps_by_map_size({f"{views.label_of(d)}, {s}": tracking.diagnose(d, s) for s in steps_l
-                                        for d in long_dirs[:2]}))
+    display(analysis.steps_by_map_size({f"{label}, {s}": rows for s in steps_l for label, rows in
+                                        ((views.label_of(run["track"][0]), tracking.diagnose(run["track"][0], s)),
+                                         (views.label_of(run["track_long"][0]), steps_l[s]))}))
     display(Markdown(analysis.tracking_findings(run["track_long"][0], run["track"][0], steps_l)))
 
 # %% [markdown]

@@ -231,8 +231,8 @@ def test_each_tracking_ablation_changes_one_thing(profile):
 
 
 def test_the_long_mixture_trains_one_object_longer_maps():
-    longest = lambda mix: max(p.get("n_objects", profiles.SEED_DATA["n_objects"]) for _, p in mix)  # noqa: E731
-    assert longest(profiles.TRACK_LONG_MIX) == longest(profiles.TRACK_MIX) + 1
+    longest = profiles.largest_story(profiles.SEED_DATA, profiles.TRACK_MIX)
+    assert profiles.largest_story(profiles.SEED_DATA, profiles.TRACK_LONG_MIX) == longest + 1 == 5
     assert sum(w for w, _ in profiles.TRACK_LONG_MIX) == pytest.approx(1)
 
 

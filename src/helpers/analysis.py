@@ -9,6 +9,7 @@ import numpy as np
 
 from . import metrics, paths, plots, runs, views
 from .formats import SENTENCE_STYLES, normalize_facts
+from .profiles import largest_story
 
 
 def _stat(d: Path, metric: str = "relation_acc", split: str = "test_iid") -> dict | None:
@@ -484,15 +485,16 @@ def tracking_steps(rows_by_split: dict[str, Sequence[dict]]) -> "object":
     return df[(df != "").any(axis=1)]  # kinds no split has (e.g. actions in stories without any) are left out
 
 
-STEP_GROUPS = (("places or copies", ("first", "place", "unchanged")), ("moves placed objects", ("place+push", "push")))
+PUSH_KINDS = ("place+push", "push")
+"""The teacher-forced steps that move placed objects (:func:`helpers.tracking.step_kind`)."""
+STEP_GROUPS = (("places or copies", ("first", "place", "unchanged")), ("moves placed objects", PUSH_KINDS))
 """Teacher-forced steps grouped by whether the map so far stays where it is (``action`` steps are left out)."""
 
 
 def largest_trained_map(run_dir: Path) -> int:
     """The most objects a story of the run's training mixture places (its ``data``, each ``mix`` part's override)."""
     cfg = runs.read_json(Path(run_dir) / "config.json")
-    parts = [w for _, w in cfg.get("mix") or []] or [{}]
-    return max(p.get("n_objects", cfg["data"]["n_objects"]) for p in parts)
+    return largest_story(cfg["data"], cfg.get("mix"))
 
 
 def length_findings(run_dir: Path, splits: Sequence[str] = ("test_objects", "test_hops")) -> str:
@@ -502,9 +504,10 @@ def length_findings(run_dir: Path, splits: Sequence[str] = ("test_objects", "tes
     the changed lines (:data:`helpers.tracking.CHANGE_STYLES`: a target's length is not the map's)."""
     from . import tracking
     files = [runs.jsonl_file(Path(run_dir) / f"steps_{s}.jsonl") for s in splits]
-    if not all(files) or runs.read_json(Path(run_dir) / "config.json").get("style") in tracking.CHANGE_STYLES:
+    cfg = runs.read_json(Path(run_dir) / "config.json")
+    if not all(files) or cfg.get("style") in tracking.CHANGE_STYLES:
         return ""
-    longest = largest_trained_map(run_dir)
+    longest = largest_story(cfg["data"], cfg.get("mix"))
     rows = [r for f in files for r in runs.read_jsonl(f)]
     parts = []
     for group, kinds in STEP_GROUPS:
@@ -544,7 +547,7 @@ def tracking_findings(track: Path, other: Path, steps: dict[str, Sequence[dict]]
     for split, rows in steps.items():
         out.append(f"- **{split}, each step alone:** the first placement {rate(rows, ['first'])}; placing an object "
                    f"without moving the others, or changing nothing, {rate(rows, ['place', 'unchanged'])}; moving "
-                   f"placed objects to make room {rate(rows, ['place+push', 'push'])}; final maps valid "
+                   f"placed objects to make room {rate(rows, PUSH_KINDS)}; final maps valid "
                    f"{fmt(_stat(track, 'validity', split))}.")
     return "\n".join(out)
 
@@ -569,7 +572,7 @@ def push_shapes(rows_by_split: dict[str, Sequence[dict]]) -> "object":
         for r in rows:
             b = before.get(r["id"], tracking.EMPTY_MAP) if r["step"] else tracking.EMPTY_MAP
             after = tracking.map_only(r["target"])
-            if r["kind"] in ("push", "place+push"):
+            if r["kind"] in PUSH_KINDS:
                 shapes[tracking.push_shape(b, after)].append(r)
             before[r["id"]] = after
         for shape, rs in shapes.items():
@@ -591,7 +594,7 @@ def moves_agreement(rows_by_split: dict[str, Sequence[dict]]) -> "object":
         rs = [r for r in rows if "moves_right" in r]
         ok = [r for r in rs if r["moves_right"]]
         bad = [r for r in rs if not r["moves_right"]]
-        push = [r for r in rs if r["kind"] in ("push", "place+push")]
+        push = [r for r in rs if r["kind"] in PUSH_KINDS]
         none = sum(r["output"].split("\n", 1)[0].strip() == NO_MOVES for r in push)
         out.append({"split": split, "moves line right": fmt(metrics.stat(len(ok), len(rs))) if rs else "n/a",
                     "map right | moves right": _share_right(ok), "map right | moves wrong": _share_right(bad),

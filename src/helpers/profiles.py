@@ -64,6 +64,12 @@ TRACK_LONG_MIX = (
     (0.05, {"n_actions": 2}),
 )
 
+
+def largest_story(data: dict, mix=None) -> int:
+    """The most objects a story of ``data`` places, with each part of the training ``mix`` overriding ``data``."""
+    return max(part.get("n_objects", data["n_objects"]) for part in [w for _, w in mix or []] or [{}])
+
+
 PREFIX = "Text: "
 """The prompt prefix of the runs made after the first-token diagnosis (``Experiment.prefix``)."""
 
