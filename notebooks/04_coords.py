@@ -169,6 +169,13 @@ views.confusions(run["replication"] + run["fixed"], ["seed replication", "fixed"
 views.examples(run["scaled"][0], split="test_iid", n=3, wrong_only=True)
 
 # %% [markdown]
+# How many columns and rows its maps span against the true maps, with each axis's accuracy on the queries whose
+# axis the text determines (03 section 4 shows the scaled grid's rows collapsing on the same three-object maps):
+
+# %%
+analysis.map_extent(run["scaled"][0])
+
+# %% [markdown]
 # ### Reading or combining? Where the intermediate representations break
 # Both scaled runs write relation lines before the map. Each story's lines can be checked against the true map, and
 # the written map against the model's own lines, which separates two skills: reading the relations off the text,

@@ -20,7 +20,8 @@ PROFILE_TEXT = {
                "1500 stories; 2000 of the widened mixture, relations as labels or as one word per axis); "
                "coordinates kept while reading (3000 stories, one sentence at a time, bf16 matmuls; the whole map, the "
                "moves then the whole map, or only the changed lines, in two frames; and the whole map on 6000 stories "
-               "for 1 epoch, or on 3000 for 3 epochs, also on the widened mixture; and on longer training maps); "
+               "for 1 epoch, or on 3000 for 3 epochs, also on the widened mixture or with LoRA on its top 12 layers; and on longer training "
+               "maps); "
                "a coordinates "
                "learning curve from 100 to 10000 stories; StepGame (up to 500 stories per k) and bAbI in-domain and "
                "transfer; a from-scratch Llama as control (see `src/helpers/profiles.py`)",
@@ -68,7 +69,7 @@ FORMULATIONS = ("fixed", "scaled", "scaled-stated", "scaled-mix", "scaled-senten
                 "wide-sentences", "wide-sentences-more", "wide-sentences-axes", "wide-sentences-axes-more",
                 "scaled-legend", "scaled-legend-verify", "scaled-stated-pairs", "scaled-track",
                 "scaled-track-moves", "scaled-track-2x", "scaled-track-3ep", "scaled-track-wide", "scaled-track-long",
-                "scaled-track-changes",
+                "scaled-track-3ep-top12", "scaled-track-changes",
                 "scaled-track-delta")
 """The formulations whose targets the README lists (those run on every split or on the seed's setting)."""
 

@@ -222,6 +222,24 @@ def test_intermediate_agreement_tells_reading_from_combining(tmp_path):
     assert o.loc["stated in the other order", "lines right %"] == 100.0 and o.loc["stated in the other order", "n"] == 1
 
 
+def test_map_extent_counts_spans_per_axis_and_scores_only_determined_axes(tmp_path):
+    """A predicted map squashed to one row against a true map three rows tall: the row spans differ, the column spans
+    agree, and a query whose y the text leaves open does not count for y."""
+    from helpers import analysis, runs
+    true = [{"A": [0, 0], "B": [1, 1], "C": [2, 2]}]
+    pred = [{"A": [0, 0], "B": [1, 0], "C": [2, 0]}]
+    queries = [{"x_determined": True, "y_determined": True, "x_ok": True, "y_ok": False},
+               {"x_determined": True, "y_determined": False, "x_ok": True, "y_ok": None}]
+    row = {"split": "test_iid", "valid": True, "true": true, "pred": pred, "queries": queries}
+    runs.write_jsonl(tmp_path / "predictions.jsonl", [row, {**row, "valid": False, "pred": [{}]}])
+    t = analysis.map_extent(tmp_path)
+    assert t.loc["columns (x)", "maps spanning 3: true / predicted"] == "1 / 1"
+    assert t.loc["rows (y)", "maps spanning 3: true / predicted"] == "1 / 0"
+    assert t.loc["rows (y)", "maps spanning 1: true / predicted"] == "0 / 1"
+    x, y = t.loc["columns (x)", "axis accuracy"], t.loc["rows (y)", "axis accuracy"]
+    assert x.startswith("100.0%") and x.endswith("n=2") and y.startswith("0.0%") and y.endswith("n=1")
+
+
 def test_engine_comparisons_name_a_changed_lora_rank(tmp_path, monkeypatch):
     """Two accuracy checks that differ only in the engine's LoRA rank get separate labels and table rows."""
     from helpers import analysis, runs

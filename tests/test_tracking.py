@@ -226,6 +226,8 @@ def test_each_tracking_ablation_changes_one_thing(profile):
     halved = {"train.epochs": (e, e // 2)} if e > 1 else {}
     assert _changed(track, two) == {"n_train": (track.n_train, 2 * track.n_train), **halved}
     assert set(_changed(three, wide)) == {"mix"} and wide.mix == profiles.WIDE_MIX
+    more, k = g["track_layers"][0], three.train["lora_top_k_layers"]
+    assert _changed(three, more) == {"train.lora_top_k_layers": (k, max(k + 1, 3 * k // 2))}
     long = g["track_long"][0]
     assert set(_changed(track, long)) == {"mix"} and long.mix == profiles.TRACK_LONG_MIX
 

@@ -31,6 +31,8 @@ TRACKING_GROUPS: tuple[tuple[str, str, str], ...] = (
     ("track_2x", "whole map each step, twice the stories for half the epochs", "04_track_2x_splits"),
     ("track_3ep", "whole map each step, 1.5 times the epochs", "04_track_3ep_splits"),
     ("track_wide", "whole map each step, 1.5 times the epochs, widened mixture", "04_track_wide_splits"),
+    ("track_layers", "whole map each step, 1.5 times the epochs, LoRA on 1.5 times the layers",
+     "04_track_layers_splits"),
     ("track_long", "whole map each step, longer training maps", "04_track_long_splits"),
     ("track_changes", "only the changed lines each step", "04_track_changes_splits"),
     ("track_delta", "only the changed lines, first object's frame", "04_track_changes_splits"))
@@ -461,6 +463,41 @@ def sample_and_verify(greedy: Path, verified: Path, split: str = "test_iid"):
                    ("stories: a sample kept", sum(t > 0 for t in tries)), ("stories: none valid", sum(t < 0 for t in tries))):
         rows[0][key], rows[1][key] = "", n
     return pd.DataFrame(rows)
+
+
+def axis_accuracy(dirs: Sequence[Path], split: str = "test_iid"):
+    """Per run: the x and the y half of the relations scored apart (``x_acc``, ``y_acc``), with intervals."""
+    import pandas as pd
+    return pd.DataFrame([{"run": views.label_of(d), **{f"{a} accuracy": fmt(_stat(d, f"{a}_acc", split)) for a in "xy"}}
+                         for d in dirs]).set_index("run")
+
+
+def map_extent(d: Path, split: str = "test_iid"):
+    """How many columns (x) and rows (y) the true and the predicted map of each valid story span (first state), and
+    each axis's accuracy on the queries whose axis the text determines (Wilson 95% interval, n = queries). A reader
+    that writes a fixed-shaped pattern spans the same extent whatever the text says."""
+    import pandas as pd
+    spans: dict[tuple[str, str, int], int] = {}
+    ok: dict[str, list[bool]] = {"x": [], "y": []}
+    for r in views.predictions(d, split):
+        if not r["valid"]:
+            continue
+        for which, lay in (("true", r["true"][0]), ("predicted", r["pred"][0])):
+            for i, axis in enumerate("xy"):
+                k = 1 + max(p[i] for p in lay.values()) - min(p[i] for p in lay.values())
+                spans[(axis, which, k)] = spans.get((axis, which, k), 0) + 1
+        for q in r["queries"]:
+            for axis in "xy":
+                if q.get(f"{axis}_determined") and q.get(f"{axis}_ok") is not None:
+                    ok[axis].append(bool(q[f"{axis}_ok"]))
+    rows = []
+    for axis, name in (("x", "columns (x)"), ("y", "rows (y)")):
+        ks = sorted({k for a, _, k in spans if a == axis})
+        rows.append({"axis": name, **{f"maps spanning {k}: true / predicted":
+                                      f"{spans.get((axis, 'true', k), 0)} / {spans.get((axis, 'predicted', k), 0)}"
+                                      for k in ks},
+                     "axis accuracy": fmt(metrics.stat(sum(ok[axis]), len(ok[axis]))) if ok[axis] else "n/a"})
+    return pd.DataFrame(rows).set_index("axis").fillna("0 / 0")
 
 
 # ------------------------------------------------------------------------ the tracked map (04_coords)

@@ -165,6 +165,13 @@ def _half_again_the_epochs(exp: Experiment) -> Experiment:
     return replace(exp, train={**exp.train, "epochs": max(e + 1, 3 * e // 2)})
 
 
+def _half_again_the_layers(exp: Experiment) -> Experiment:
+    """``exp`` with LoRA on 1.5 times its top layers (at least one more): more adapted capacity, fewer frozen layers
+    cached. The engine benchmark (``benchmarks/train_throughput.py``) loses accuracy with fewer adapted layers."""
+    k = exp.train["lora_top_k_layers"]
+    return replace(exp, train={**exp.train, "lora_top_k_layers": max(k + 1, 3 * k // 2)})
+
+
 def baselines(exp: Experiment) -> list[Experiment]:
     """Chance, position prior and the hand-written rule parser + solver on the same data and splits."""
     return [replace(exp, formulation=f"{exp.formulation}-{m}", model=m, method=m, train={})
@@ -226,6 +233,10 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             # scaled-track-3ep on the widened mixture that took the facts reader to its targets on unseen names,
             # held-out phrasings and actions (more phrasings, made-up and letter names, two-action stories)
             "track_wide": [replace(_half_again_the_epochs(tracked("track", "scaled-track-wide", 192)), mix=WIDE_MIX)],
+            # scaled-track-3ep with LoRA on more layers (12 instead of 8 in default): is the whole-map reader short of
+            # adapted capacity? (the engine benchmark's top-8 LoRA lost accuracy against LoRA on every layer)
+            "track_layers": [_half_again_the_layers(_half_again_the_epochs(tracked("track", "scaled-track-3ep-top12",
+                                                                                  192)))],
             # scaled-track on longer training maps: do the longer stories fail for their length or for their moves?
             "track_long": [replace(tracked("track", "scaled-track-long", 192), mix=TRACK_LONG_MIX)],
             # each step writes only the lines that change (new and moved objects), merged by code into the map so far;
