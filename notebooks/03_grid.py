@@ -124,6 +124,22 @@ if run.get("scaled"):
 # budget.
 
 # %% [markdown]
+# ### Printed bottom row first (`scaled-legend-up`)
+# A test of that reading: the same stories, budget and model, with only the grid's row order changed. The bottom
+# row (y = 0) is printed first and the prompt names the style (`grid/legend-up`). A canonical map is then written on
+# the first lines, as a line's columns are written from the left: no empty lines to plan before the first object.
+# If the rows collapse because the map's height must be decided before any object is written, this run's maps
+# should span as many rows as the true ones, and its rows should be right about as often as its columns.
+
+# %%
+if run.get("rows_up"):
+    views.position_heatmaps(run["rows_up"][0], "03_rows_up_heatmaps")
+    display(analysis.map_extent(run["rows_up"][0]))
+    display(analysis.axis_accuracy(run["scaled"] + run["rows_up"] + run["baselines"][:2]))
+    display(views.targets(run["rows_up"][0], metric="validity"))
+    views.examples(run["rows_up"][0], n=2, wrong_only=True)
+
+# %% [markdown]
 # ## 5. Sample-and-verify (reported apart from greedy decoding)
 # The invalid grids of the scaled run above repeat a symbol in the legend or leave an object out. Sample-and-verify
 # keeps the greedy grid when the format reader accepts it; otherwise it draws up to 8 samples (temperature 0.8) from

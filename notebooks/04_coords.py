@@ -446,6 +446,24 @@ if run.get("track_wide"):
 # those it was trained on, and no longer.
 
 # %% [markdown]
+# ### More adapted layers (`scaled-track-3ep-top12`)
+# Every tracked-map run so far adapts only the top 8 of SmolLM2's 30 layers, with the frozen 22 below computed once
+# and cached (the engine's speed-up). The engine benchmark in 05 measured what that costs on another task: LoRA on
+# fewer top layers ends below LoRA on every layer at the same examples and epochs. Is the whole-map reader short of
+# adapted capacity? `scaled-track-3ep` with only its LoRA layers changed, to the top 12: the same stories, epochs
+# and steps, and more compute per step.
+
+# %%
+if run.get("track_layers"):
+    k_dirs = run["track_3ep"] + run["track_layers"] + run["fixed_baselines"]
+    views.all_splits(k_dirs, [views.label_of(d) for d in k_dirs], "04_track_layers_splits", show_targets=True)
+    steps_k = {s: tracking.diagnose(run["track_layers"][0], s) for s in ("test_iid", "test_objects")}
+    display(analysis.tracking_steps(steps_k))
+    display(analysis.steps_by_map_size({f"{views.label_of(d)}, {s}": tracking.diagnose(d, s)
+                                        for s in steps_k for d in k_dirs[:2]}))
+    display(Markdown(analysis.tracking_findings(run["track_layers"][0], run["track_3ep"][0], steps_k)))
+
+# %% [markdown]
 # ### Longer training maps (`scaled-track-long`)
 # If the long stories fail for their length, training on longer maps should move the failure one object further
 # out. `scaled-track` with only its training mixture changed: its chains and trees one object longer, and some of

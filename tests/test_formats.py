@@ -128,7 +128,8 @@ def test_write_facts_compact():
 
 @pytest.mark.parametrize("make", EXAMPLES)
 @pytest.mark.parametrize("fmt,style", [("coords", "compact"), ("coords", "relations"), ("coords", "stated"),
-                                       ("coords", "stated-pairs"), ("grid", "compact"), ("grid", "legend")])
+                                       ("coords", "stated-pairs"), ("grid", "compact"), ("grid", "legend"),
+                                       ("grid", "legend-up")])
 @pytest.mark.parametrize("target", ["canonical", "random"])
 def test_roundtrip_maps(make, fmt, style, target):
     ex = make()
@@ -245,6 +246,27 @@ def test_grid_legend_style():
                      (". AH . . .\n. . . . .\n. . . R .\n. . . . .", "unknown symbol")]:
         p = read_target(bad, "grid", ex, "legend")
         assert not p.valid and why in p.reason, (bad, p.reason)
+
+
+def test_grid_legend_up_style_prints_the_bottom_row_first():
+    """The legend style's lines in the other row order: y = 0 is the first grid line, read back as y = 0."""
+    ex = ex_qual()
+    down = write_target(ex, "grid", style="legend").splitlines()
+    up = write_target(ex, "grid", style="legend-up").splitlines()
+    assert up[:3] == down[:3] and up[3:] == down[3:][::-1] == [". . . . .", ". H . R .", ". . . . .", ". A . . ."]
+    assert read_target("\n".join(up), "grid", ex, "legend-up").states == [{"Alice": (1, 3), "the house": (1, 1),
+                                                                          "Rabbit": (3, 1)}]
+    # the same lines read in the top-first style put Alice below the house
+    assert read_target("\n".join(up), "grid", ex, "legend").states[0]["Alice"] == (1, 0)
+
+
+@pytest.mark.parametrize("profile", ["smoke", "default"])
+def test_the_rows_up_grid_run_changes_only_the_row_order(profile):
+    from helpers import profiles
+    g = profiles.plan("grid", profile)
+    a, b = g["scaled"][0].to_dict(), g["rows_up"][0].to_dict()
+    assert {k for k in a if a[k] != b[k]} == {"formulation", "style"} and (a["style"], b["style"]) == ("legend",
+                                                                                                       "legend-up")
 
 
 def test_names_ignore_a_leading_article_when_unambiguous():

@@ -75,6 +75,11 @@ def findings(run: dict[str, dict[str, list[Path]]]) -> str:
         out.append(f"- **Grid with a legend and one token per cell, scaled budget ({_budget_text(gs)}).** Valid grids "
                    f"{fmt(_stat(gs, 'validity'))}, relation accuracy {fmt(_stat(gs))} "
                    f"(`figures/03_confusion_fixed_vs_legend.png`).")
+        for gu in run["grid"].get("rows_up", []):
+            out.append(f"- **The same grid printed bottom row first ({_budget_text(gu)}).** Relation accuracy "
+                       f"{fmt(_stat(gu))}; x {fmt(_stat(gu, 'x_acc'))} and y {fmt(_stat(gu, 'y_acc'))}, against x "
+                       f"{fmt(_stat(gs, 'x_acc'))} and y {fmt(_stat(gs, 'y_acc'))} printed top row first "
+                       f"(`figures/03_rows_up_heatmaps.png`).")
     p, pf = run["parse"]["replication"][0], run["parse"]["fixed"][0]
     out.append(f"- **Facts.** JSON facts triple F1 {fmt(_stat(p, 'triple_f1'))}; compact facts "
                f"{fmt(_stat(pf, 'triple_f1'))} (`figures/02_fixed_vs_seed.png`).")

@@ -19,7 +19,9 @@ Three formats (``FORMATS``):
   other one gets an extra line ``R@A`` after the grid (symbol R is in the cell of symbol A).
   Style ``"legend"`` first names each symbol (``C = the chapel``, one line per object, in the first state only)
   and separates the cells by spaces (``. . C . .``), so that every cell is one token and the symbols are bound
-  to the names in the output itself; the reader uses the output's legend when it has one.
+  to the names in the output itself; the reader uses the output's legend when it has one. Style ``"legend-up"``:
+  the same, with the rows printed bottom row (y = 0) first, so that a map at the bottom-left is written on the
+  first lines (a diagnosis of 03_grid: no empty lines to plan before the first object).
 * ``facts``  -- what the text states (not a map); the solver turns it into a map, one per state.
   Style ``"compact"`` (lines of each kind keep their order; kinds may come in any order)::
 
@@ -64,7 +66,7 @@ from helpers.world import RELATIONS, Layout, axis_words, in_bounds, relation, re
 FORMATS: tuple[str, ...] = ("facts", "grid", "coords")
 STYLES: dict[str, tuple[str, ...]] = {
     "facts": ("compact", "json", "sentences", "axes"),
-    "grid": ("compact", "legend"),
+    "grid": ("compact", "legend", "legend-up"),
     "coords": ("compact", "relations", "stated", "stated-pairs", "track", "track-moves", "track-changes",
                "track-delta"),
 }
@@ -158,7 +160,11 @@ def _write_coords(example: dict, layout: Layout, style: str) -> list[str]:
     return lines
 
 
-def _write_grid(example: dict, layout: Layout, sep: str = "") -> list[str]:
+GRID_UP_STYLES: tuple[str, ...] = ("legend-up",)
+"""Grid styles printed bottom row (y = 0) first; the others print the top row (largest y) first."""
+
+
+def _write_grid(example: dict, layout: Layout, sep: str = "", up: bool = False) -> list[str]:
     w, h = example["width"], example["height"]
     rows = [[EMPTY] * w for _ in range(h)]
     owner: dict[tuple[int, int], str] = {}
@@ -170,7 +176,7 @@ def _write_grid(example: dict, layout: Layout, sep: str = "") -> list[str]:
         else:
             owner[(x, y)] = o["symbol"]
             rows[h - 1 - y][x] = o["symbol"]
-    return [sep.join(r) for r in rows] + extra
+    return [sep.join(r) for r in (rows[::-1] if up else rows)] + extra
 
 
 def write_target(example: dict, fmt: str, target: str = "canonical", style: str = "compact") -> str:
@@ -185,9 +191,9 @@ def write_target(example: dict, fmt: str, target: str = "canonical", style: str 
             rels = normalize_facts(example["facts"])["relations"]
             blocks[0] = [f"{r[0]} | {r[1]} | {r[2]}" for r in rels] + blocks[0]
         return _with_headers(blocks)
-    sep = " " if style == "legend" else ""
-    blocks = [_write_grid(example, s, sep) for s in states]
-    if style == "legend":
+    sep = "" if style == "compact" else " "
+    blocks = [_write_grid(example, s, sep, up=style in GRID_UP_STYLES) for s in states]
+    if style != "compact":
         blocks[0] = [f"{o['symbol']} = {o['name']}" for o in example["objects"]] + blocks[0]
     return _with_headers(blocks)
 
@@ -411,7 +417,8 @@ def _read_legend(blocks: list[list[str]], example: dict) -> dict[str, str]:
     return legend or {o["symbol"]: o["name"] for o in example["objects"]}
 
 
-def _read_grid(block: list[str], example: dict, by_sym: dict[str, str], spaced: bool = False) -> Layout:
+def _read_grid(block: list[str], example: dict, by_sym: dict[str, str], spaced: bool = False,
+               up: bool = False) -> Layout:
     w, h = example["width"], example["height"]
     rows = [ln.split() if spaced else list(ln) for ln in block if "@" not in ln]
     ats = [ln for ln in block if "@" in ln]
@@ -430,7 +437,7 @@ def _read_grid(block: list[str], example: dict, by_sym: dict[str, str], spaced: 
                 raise _Bad(f"unknown symbol {ch!r}")
             if name in lay:
                 raise _Bad(f"symbol {ch!r} appears more than once")
-            lay[name] = cell_of[ch] = (c, h - 1 - r)
+            lay[name] = cell_of[ch] = (c, r if up else h - 1 - r)
     for ln in ats:
         m = _AT.match(ln)
         if not m:
@@ -598,7 +605,8 @@ def read_target(text: str, fmt: str, example: dict, style: str = "compact", solv
             states = [_read_coords(b, example, names) for b in blocks]
         else:
             by_sym = _read_legend(blocks, example)
-            states = [_read_grid(b, example, by_sym, spaced=style == "legend") for b in blocks]
+            states = [_read_grid(b, example, by_sym, spaced=style != "compact", up=style in GRID_UP_STYLES)
+                      for b in blocks]
         return Parsed(True, "", states=states)
     except _Bad as e:
         return Parsed(False, str(e))

@@ -286,6 +286,9 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             # the scaled budget with a legend (symbol = name) and one token per cell (cells separated by spaces)
             legend = replace(_scaled(b, fixed, "scaled-legend"), style="legend", max_new_tokens=160)
             groups["scaled"] = [legend]
+            # the same with the rows printed bottom row first (the only change): the scaled grid's rows collapse
+            # (03 section 4); does writing a bottom-left map on the first lines, with no empty lines to plan, undo it?
+            groups["rows_up"] = [replace(legend, formulation="scaled-legend-up", style="legend-up")]
             # the same trained model with sample-and-verify (reported apart from greedy decoding): for a grid the
             # format reader rejects, up to 8 samples, keeping the first valid one
             groups["verify"] = [replace(legend, formulation="scaled-legend-verify", method="transfer", n_train=0,
