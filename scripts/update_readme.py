@@ -15,7 +15,8 @@ README = paths.ROOT / "README.md"
 PROFILE_TEXT = {
     "smoke": "tiny random model, tens of examples: every code path",
     "default": "SmolLM2-135M (LoRA on its top 4 layers) at the seed's budget for every replication, diagnosis and "
-               "fix run; the scaled fix (3000 stories, LoRA on the top 8 layers) for facts, grid and coordinates, "
+               "fix run; the scaled fix (3000 stories, LoRA on the top 8 layers) for facts, grid (also printed bottom "
+               "row first) and coordinates, "
                "facts on the training mixture (5000 stories, every split) and sentence by sentence (the sentences of "
                "1500 stories; 2000 of the widened mixture, relations as labels or as one word per axis); "
                "coordinates kept while reading (3000 stories, one sentence at a time, bf16 matmuls; the whole map, the "
@@ -67,7 +68,7 @@ def profiles_block() -> str:
 
 FORMULATIONS = ("fixed", "scaled", "scaled-stated", "scaled-mix", "scaled-sentences", "scaled-sentences-prefix",
                 "wide-sentences", "wide-sentences-more", "wide-sentences-axes", "wide-sentences-axes-more",
-                "scaled-legend", "scaled-legend-verify", "scaled-stated-pairs", "scaled-track",
+                "scaled-legend", "scaled-legend-verify", "scaled-legend-up", "scaled-stated-pairs", "scaled-track",
                 "scaled-track-moves", "scaled-track-2x", "scaled-track-3ep", "scaled-track-wide", "scaled-track-long",
                 "scaled-track-3ep-top12", "scaled-track-changes",
                 "scaled-track-delta")
