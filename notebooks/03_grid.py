@@ -116,7 +116,7 @@ if run.get("scaled"):
 # never writes one that does, and its rows are right less often than chance. A grid is printed from the top line
 # down and a canonical map sits on the bottom lines, so the model must commit to the map's height (how many empty
 # lines come before the first object) before it writes any object, while a column is decided as its line is
-# written. That fits the collapse on rows only; this run does not test it (a grid anchored on its top line would).
+# written. That would explain a collapse on the rows only; the next run tests it.
 # The same three-object maps written as coordinates by 04's `scaled` run, which writes y as a number, span as many
 # rows as the true ones (04, *What still fails*). What fixed the coordinates, keeping the map while reading one
 # sentence at a time (04's `scaled-track`), was not tried for the grid: each step would rewrite a hundred cells
