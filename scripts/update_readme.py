@@ -21,10 +21,8 @@ PROFILE_TEXT = {
                "1500 stories; 2000 of the widened mixture, relations as labels or as one word per axis); "
                "coordinates kept while reading (3000 stories, one sentence at a time, bf16 matmuls; the whole map, the "
                "moves then the whole map, or only the changed lines, in two frames; and the whole map on 6000 stories "
-               "for 1 epoch, or on 3000 for 3 epochs, also on the widened mixture or with LoRA on its top 12 layers; and on longer training "
-               "maps); "
-               "a coordinates "
-               "learning curve from 100 to 10000 stories; StepGame (up to 500 stories per k) and bAbI in-domain and "
+               "for 1 epoch, or on 3000 for 3 epochs, also on the widened mixture or with LoRA on its top 12 layers; "
+               "and on longer training maps); a coordinates learning curve from 100 to 10000 stories; StepGame (up to 500 stories per k) and bAbI in-domain and "
                "transfer; a from-scratch Llama as control (see `src/helpers/profiles.py`)",
     "full": "the seed's budgets and every ablation on the pretrained model",
 }

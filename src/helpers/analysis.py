@@ -473,8 +473,9 @@ def sample_and_verify(greedy: Path, verified: Path, split: str = "test_iid"):
 def axis_accuracy(dirs: Sequence[Path], split: str = "test_iid"):
     """Per run: the x and the y half of the relations scored apart (``x_acc``, ``y_acc``), with intervals."""
     import pandas as pd
-    return pd.DataFrame([{"run": views.label_of(d), **{f"{a} accuracy": fmt(_stat(d, f"{a}_acc", split)) for a in "xy"}}
-                         for d in dirs]).set_index("run")
+    rows = [{"run": views.label_of(d), **{f"{a} accuracy": fmt(_stat(d, f"{a}_acc", split)) for a in "xy"}}
+            for d in dirs]
+    return pd.DataFrame(rows).set_index("run")
 
 
 def map_extent(d: Path, split: str = "test_iid"):
