@@ -79,3 +79,12 @@ def test_targets_are_read_from_one_module():
     for f in files:
         hits = re.findall(r"(?<![\d.])0\.(?:99|97|95|995)(?!\d)", f.read_text())
         assert not hits, f"{f.name} writes a target as a literal ({hits}); use helpers.targets"
+
+
+@pytest.mark.parametrize("profile", ["smoke", "default", "full"])
+def test_every_plan_builds_for_every_profile(profile):
+    """Each notebook's plan and the outside plan build their experiments (a group may be empty, not every plan)."""
+    from helpers import profiles
+    for nb in ("parse", "grid", "coords"):
+        assert any(profiles.plan(nb, profile).values()), nb
+    assert profiles.outside_plan(profile)

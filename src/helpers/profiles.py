@@ -235,8 +235,10 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             "track_wide": [replace(_half_again_the_epochs(tracked("track", "scaled-track-wide", 192)), mix=WIDE_MIX)],
             # scaled-track-3ep with LoRA on more layers (12 instead of 8 in default): is the whole-map reader short of
             # adapted capacity? (the engine benchmark's top-8 LoRA lost accuracy against LoRA on every layer)
+            # (none where LoRA already adapts every layer, as in full)
             "track_layers": [_half_again_the_layers(_half_again_the_epochs(tracked("track", "scaled-track-3ep-top12",
-                                                                                  192)))],
+                                                                                  192)))]
+            if b["scaled"]["train"].get("lora_top_k_layers") else [],
             # scaled-track on longer training maps: do the longer stories fail for their length or for their moves?
             "track_long": [replace(tracked("track", "scaled-track-long", 192), mix=TRACK_LONG_MIX)],
             # each step writes only the lines that change (new and moved objects), merged by code into the map so far;
