@@ -459,8 +459,8 @@ if run.get("track_layers"):
     views.all_splits(k_dirs, [views.label_of(d) for d in k_dirs], "04_track_layers_splits", show_targets=True)
     steps_k = {s: tracking.diagnose(run["track_layers"][0], s) for s in ("test_iid", "test_objects")}
     display(analysis.tracking_steps(steps_k))
-    display(analysis.steps_by_map_size({f"{views.label_of(d)}, {s}": tracking.diagnose(d, s)
-                                        for s in steps_k for d in k_dirs[:2]}))
+    display(analysis.steps_by_map_size({f"{views.label_of(d)}, {s}": rows[s] for s in steps_k
+                                        for d, rows in zip(k_dirs[:2], (steps_3, steps_k))}))
     display(Markdown(analysis.tracking_findings(run["track_layers"][0], run["track_3ep"][0], steps_k)))
 
 # %% [markdown]

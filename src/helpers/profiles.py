@@ -159,17 +159,12 @@ def _twice_the_stories(exp: Experiment) -> Experiment:
     return replace(exp, n_train=2 * exp.n_train, train={**exp.train, "epochs": max(1, exp.train["epochs"] // 2)})
 
 
-def _half_again_the_epochs(exp: Experiment) -> Experiment:
-    """``exp`` on the same stories for 1.5 times the epochs (at least one more): more optimizer steps and compute."""
-    e = exp.train["epochs"]
-    return replace(exp, train={**exp.train, "epochs": max(e + 1, 3 * e // 2)})
-
-
-def _half_again_the_layers(exp: Experiment) -> Experiment:
-    """``exp`` with LoRA on 1.5 times its top layers (at least one more): more adapted capacity, fewer frozen layers
-    cached. The engine benchmark (``benchmarks/train_throughput.py``) loses accuracy with fewer adapted layers."""
-    k = exp.train["lora_top_k_layers"]
-    return replace(exp, train={**exp.train, "lora_top_k_layers": max(k + 1, 3 * k // 2)})
+def _half_again(exp: Experiment, key: str) -> Experiment:
+    """``exp`` with the training setting ``key`` at 1.5 times its value (at least one more): ``"epochs"`` for more
+    optimizer steps on the same stories, ``"lora_top_k_layers"`` for more adapted layers (fewer frozen ones cached;
+    the engine benchmark, ``benchmarks/train_throughput.py``, loses accuracy with fewer adapted layers)."""
+    v = exp.train[key]
+    return replace(exp, train={**exp.train, key: max(v + 1, 3 * v // 2)})
 
 
 def baselines(exp: Experiment) -> list[Experiment]:
@@ -229,15 +224,15 @@ def plan(notebook: str, profile: str = "default", model: str | None = None, seed
             # objects, the step scaled-track gets wrong, improve with more distinct stories?
             "track_2x": [_twice_the_stories(tracked("track", "scaled-track-2x", 192))],
             # the same stories for 1.5 times the epochs: its training loss was still falling when it stopped
-            "track_3ep": [_half_again_the_epochs(tracked("track", "scaled-track-3ep", 192))],
+            "track_3ep": [_half_again(tracked("track", "scaled-track-3ep", 192), "epochs")],
             # scaled-track-3ep on the widened mixture that took the facts reader to its targets on unseen names,
             # held-out phrasings and actions (more phrasings, made-up and letter names, two-action stories)
-            "track_wide": [replace(_half_again_the_epochs(tracked("track", "scaled-track-wide", 192)), mix=WIDE_MIX)],
+            "track_wide": [replace(_half_again(tracked("track", "scaled-track-wide", 192), "epochs"), mix=WIDE_MIX)],
             # scaled-track-3ep with LoRA on more layers (12 instead of 8 in default): is the whole-map reader short of
             # adapted capacity? (the engine benchmark's top-8 LoRA lost accuracy against LoRA on every layer)
             # (none where LoRA already adapts every layer, as in full)
-            "track_layers": [_half_again_the_layers(_half_again_the_epochs(tracked("track", "scaled-track-3ep-top12",
-                                                                                  192)))]
+            "track_layers": [_half_again(_half_again(tracked("track", "scaled-track-3ep-top12", 192), "epochs"),
+                                         "lora_top_k_layers")]
             if b["scaled"]["train"].get("lora_top_k_layers") else [],
             # scaled-track on longer training maps: do the longer stories fail for their length or for their moves?
             "track_long": [replace(tracked("track", "scaled-track-long", 192), mix=TRACK_LONG_MIX)],
